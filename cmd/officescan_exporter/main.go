@@ -1,0 +1,162 @@
+// Command officescan_exporter tells, with evidence, when it is safe to
+// upgrade a Trend Micro OfficeScan / Apex One server. This file only wires
+// flags, config, collectors and the web server together.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/officescan-exporter/officescan_exporter/collectors"
+	"github.com/officescan-exporter/officescan_exporter/config"
+	"github.com/officescan-exporter/officescan_exporter/exporter"
+)
+
+const name = "officescan_exporter"
+
+// app is everything the subcommands share once flags are parsed.
+type app struct {
+	kp       *kingpin.Application
+	logCfg   *promslog.Config
+	logger   *slog.Logger
+	cfg      *config.File
+	opts     *collectors.Options
+	registry *exporter.Registry
+	timeout  time.Duration
+}
+
+func newApp() *app {
+	a := &app{kp: kingpin.New(name, "Tells when it is safe to upgrade a Trend Micro OfficeScan / Apex One server.")}
+	a.kp.Flag("config.file", "YAML config file: the console setting mapping, server_dir, and defaults for any flag (a flag on the command line wins).").
+		PlaceHolder("FILE").String()
+	a.logCfg = &promslog.Config{}
+	promslogflag.AddFlags(a.kp, a.logCfg)
+	a.kp.Flag("collector.timeout", "Most time one collector may take in a scrape (Prometheus' own scrape timeout wins when shorter).").
+		Default(collectors.DefaultScrapeTimeout.String()).DurationVar(&a.timeout)
+	a.opts = collectors.AddFlags(a.kp)
+	a.registry = exporter.NewRegistry(collectors.Specs(a.opts)...)
+	a.registry.AddFlags(a.kp)
+	a.kp.Version(version.Print(name))
+	a.kp.HelpFlag.Short('h')
+	return a
+}
+
+// parse loads the config file, makes its values flag defaults, then parses
+// the command line.
+func (a *app) parse(args []string) (string, error) {
+	if path := config.PathFromArgs(args); path != "" {
+		cfg, err := config.Load(path)
+		if err != nil {
+			return "", err
+		}
+		if err := cfg.Apply(a.kp, "officescan.server-dir"); err != nil {
+			return "", err
+		}
+		a.cfg = cfg
+	}
+	cmd, err := a.kp.Parse(args)
+	if err != nil {
+		return "", err
+	}
+	a.logger = promslog.New(a.logCfg)
+	return cmd, nil
+}
+
+func main() {
+	a := newApp()
+	serve := newServeCommand(a)
+	cmd, err := a.parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case serve.cmd.FullCommand():
+		err = serve.run(ctx)
+	}
+	if err != nil {
+		a.logger.Error("exiting", "err", err)
+		os.Exit(1)
+	}
+}
+
+type serveCommand struct {
+	a              *app
+	cmd            *kingpin.CmdClause
+	web            *web.FlagConfig
+	metricsPath    string
+	noExporterMets bool
+	maxRequests    int
+}
+
+func newServeCommand(a *app) *serveCommand {
+	s := &serveCommand{a: a}
+	s.cmd = a.kp.Command("serve", "Serve metrics for Prometheus (the default).").Default()
+	s.web = webflag.AddFlags(a.kp, ":9745")
+	a.kp.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.metricsPath)
+	a.kp.Flag("web.disable-exporter-metrics", "Leave out the exporter's own go_* and process_* metrics.").BoolVar(&s.noExporterMets)
+	a.kp.Flag("web.max-requests", "Most concurrent scrapes; more get 503. 0 means no limit.").Default("40").IntVar(&s.maxRequests)
+	return s
+}
+
+func (s *serveCommand) run(ctx context.Context) error {
+	logger := s.a.logger
+	logger.Info("starting "+name, "version", version.Info(), "build_context", version.BuildContext())
+	scraper := s.a.registry.Build(ctx, logger, exporter.ScrapeOptions{Timeout: s.a.timeout})
+	logger.Info("collectors enabled", "collectors", scraper.Names())
+
+	own := prometheus.NewRegistry()
+	own.MustRegister(versioncollector.NewCollector(name))
+	if !s.noExporterMets {
+		own.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
+	}
+	mux := http.NewServeMux()
+	mux.Handle(s.metricsPath, exporter.Handler(scraper, logger, exporter.HandlerOptions{
+		ExporterMetrics: own,
+		MaxRequests:     s.maxRequests,
+		TimeoutOffset:   500 * time.Millisecond,
+	}))
+	if s.metricsPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "OfficeScan Exporter",
+			Description: "Tells when it is safe to upgrade a Trend Micro OfficeScan / Apex One server.",
+			Version:     version.Info(),
+			Links:       []web.LandingLinks{{Address: s.metricsPath, Text: "Metrics"}},
+		})
+		if err != nil {
+			return fmt.Errorf("building the landing page: %w", err)
+		}
+		mux.Handle("/", landing)
+	}
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- web.ListenAndServe(srv, s.web, logger) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}

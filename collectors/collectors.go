@@ -1,0 +1,49 @@
+// Package collectors lists every collector the exporter knows and the flags
+// that tune them. Each collector lives in its own package below this one.
+package collectors
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/officescan-exporter/officescan_exporter/collectors/autopcc"
+	"github.com/officescan-exporter/officescan_exporter/collectors/dbserver"
+	"github.com/officescan-exporter/officescan_exporter/exporter"
+	"github.com/officescan-exporter/officescan_exporter/procs"
+)
+
+// Options are the collectors' own settings, filled in when flags are parsed.
+type Options struct {
+	// ServerDir is the PCCSRV folder; empty means "find it" (the registry on Windows).
+	ServerDir string
+	Sampler   procs.SamplerConfig
+}
+
+// AddFlags adds the collectors' tuning flags to app.
+func AddFlags(app *kingpin.Application) *Options {
+	o := &Options{Sampler: procs.SamplerConfig{NumCPU: runtime.NumCPU()}}
+	app.Flag("officescan.server-dir", "The OfficeScan / Apex One PCCSRV folder. Default on Windows: registry value Local_Path under HKLM\\SOFTWARE\\WOW6432Node\\TrendMicro\\OfficeScan\\service\\Information.").
+		StringVar(&o.ServerDir)
+	app.Flag("collector.dbserver.window", "Window DbServer.exe's CPU utilization is averaged over.").
+		Default("10s").DurationVar(&o.Sampler.Window)
+	app.Flag("collector.dbserver.interval", "How often DbServer.exe's CPU time is sampled.").
+		Default("1s").DurationVar(&o.Sampler.Interval)
+	app.Flag("collector.dbserver.rediscover", "How often the whole process table is searched for DbServer.exe; in between only known PIDs are read.").
+		Default("5s").DurationVar(&o.Sampler.Rediscover)
+	return o
+}
+
+// Specs returns every collector, built over opts once flags are parsed.
+func Specs(opts *Options) []exporter.Spec {
+	src := procs.Shared()
+	return []exporter.Spec{
+		dbserver.Spec(src, &opts.Sampler),
+		autopcc.Spec(src),
+	}
+}
+
+// DefaultScrapeTimeout bounds one collector's run when Prometheus sends no
+// deadline of its own.
+const DefaultScrapeTimeout = 10 * time.Second

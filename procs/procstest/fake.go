@@ -1,0 +1,68 @@
+// Package procstest provides a process table for tests of code that reads processes.
+package procstest
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/officescan-exporter/officescan_exporter/procs"
+)
+
+// Table is an in-memory procs.Source. Set its processes with Set; make it fail with Fail.
+type Table struct {
+	mu    sync.Mutex
+	procs []procs.Process
+	err   error
+	// Finds counts calls to Find, so tests can check how often the whole table is searched.
+	Finds int
+}
+
+// Set replaces the table's processes.
+func (t *Table) Set(ps ...procs.Process) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.procs = append([]procs.Process(nil), ps...)
+}
+
+// Fail makes every call return err until it is called with nil.
+func (t *Table) Fail(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.err = err
+}
+
+// ErrBroken is a ready-made error for Fail.
+var ErrBroken = errors.New("process table unreadable")
+
+func (t *Table) Find(names []string) ([]procs.Process, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Finds++
+	if t.err != nil {
+		return nil, t.err
+	}
+	var out []procs.Process
+	for _, p := range t.procs {
+		if procs.MatchName(p.Name, names) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (t *Table) Refresh(old []procs.Process) ([]procs.Process, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return nil, t.err
+	}
+	var out []procs.Process
+	for _, o := range old {
+		for _, p := range t.procs {
+			if p.PID == o.PID && p.Started == o.Started {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,160 @@
+package procs
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// SamplerConfig sets how a Sampler watches a set of process names.
+type SamplerConfig struct {
+	// Names are the image names to watch, matched ignoring case.
+	Names []string
+	// Interval between two CPU samples of the known processes.
+	Interval time.Duration
+	// Rediscover is how often the whole table is searched for the names; in
+	// between only the known PIDs are read, which is what keeps the sampler cheap.
+	Rediscover time.Duration
+	// Window is the span the utilization is averaged over.
+	Window time.Duration
+	// NumCPU is the number of logical CPUs the utilization is a share of.
+	NumCPU int
+}
+
+// Usage is what the sampler knows after its last sample.
+type Usage struct {
+	// Processes is how many processes with the names were running.
+	Processes int
+	// User and System are CPU seconds used by those processes while the
+	// sampler watched them. They only grow: a restarted process (a new PID or
+	// start time) starts from its first sample, so it never adds a negative or
+	// inflated delta.
+	User, System float64
+	// Utilization is the share of all logical CPUs (0..1) used over the last
+	// window; valid only once a whole window has been sampled.
+	Utilization      float64
+	UtilizationValid bool
+	// Sampled is when the last sample was taken; zero before the first.
+	Sampled time.Time
+	// Err is the last sample's error; the other fields then hold the last
+	// good values and must not be trusted.
+	Err error
+}
+
+type point struct {
+	at    time.Time
+	total float64
+}
+
+type key struct {
+	pid     int32
+	started int64
+}
+
+// Sampler measures the CPU use of the processes with some names in the
+// background, so that a scrape only reads the result.
+type Sampler struct {
+	cfg SamplerConfig
+	src Source
+
+	mu           sync.Mutex
+	known        map[key]Process
+	current      []Process
+	lastFind     time.Time
+	user, system float64
+	points       []point
+	usage        Usage
+}
+
+// NewSampler returns a sampler over src. Call Run to start it.
+func NewSampler(src Source, cfg SamplerConfig) *Sampler {
+	if cfg.NumCPU < 1 {
+		cfg.NumCPU = 1
+	}
+	return &Sampler{cfg: cfg, src: src, known: map[key]Process{}}
+}
+
+// Run samples every Interval until ctx ends.
+func (s *Sampler) Run(ctx context.Context) {
+	s.Step(time.Now())
+	t := time.NewTicker(s.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.Step(now)
+		}
+	}
+}
+
+// Usage returns the result of the last sample.
+func (s *Sampler) Usage() Usage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.usage
+}
+
+// Step takes one sample at now. Times are compared through Go's monotonic
+// clock, so a wall-clock jump cannot make an interval negative.
+func (s *Sampler) Step(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	var (
+		found []Process
+		err   error
+	)
+	if s.lastFind.IsZero() || now.Sub(s.lastFind) >= s.cfg.Rediscover {
+		found, err = s.src.Find(s.cfg.Names)
+		if err == nil {
+			s.lastFind = now
+		}
+	} else {
+		found, err = s.src.Refresh(s.current)
+	}
+	if err != nil {
+		s.usage.Err = err
+		// A gap in the samples must not be averaged over: start a new window.
+		s.points = s.points[:0]
+		s.usage.UtilizationValid = false
+		return
+	}
+
+	next := make(map[key]Process, len(found))
+	for _, p := range found {
+		k := key{p.PID, p.Started}
+		if prev, ok := s.known[k]; ok {
+			du, ds := p.User-prev.User, p.System-prev.System
+			// Counters of one process never go back; if they do, the sample is
+			// not comparable and only becomes the new baseline.
+			if du >= 0 && ds >= 0 {
+				s.user += du
+				s.system += ds
+			}
+		}
+		next[k] = p
+	}
+	s.known = next
+	s.current = found
+
+	s.points = append(s.points, point{at: now, total: s.user + s.system})
+	// Keep the newest point that is at least a window old, and all after it.
+	cut := 0
+	for i := range s.points {
+		if now.Sub(s.points[i].at) >= s.cfg.Window {
+			cut = i
+		}
+	}
+	s.points = s.points[cut:]
+
+	s.usage = Usage{Processes: len(found), User: s.user, System: s.system, Sampled: now}
+	oldest := s.points[0]
+	elapsed := now.Sub(oldest.at)
+	// Half an interval of slack absorbs ticker jitter.
+	if elapsed > 0 && elapsed >= s.cfg.Window-s.cfg.Interval/2 {
+		s.usage.Utilization = (s.user + s.system - oldest.total) / elapsed.Seconds() / float64(s.cfg.NumCPU)
+		s.usage.UtilizationValid = true
+	}
+}

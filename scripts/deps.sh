@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs everything the tests and the demo need on a fresh Debian 12 machine
+# (run as root), pinned, and caches it: a second run does nothing it need not.
+# Source it (". scripts/deps.sh") to get PATH set for Go and the tools.
+set -euo pipefail
+
+GO_VERSION=1.26.8
+PROMETHEUS_VERSION=v0.316.0   # Prometheus 3.16
+ALERTMANAGER_VERSION=v0.31.1  # later versions ship no web UI files in the module
+GOVULNCHECK_VERSION=v1.1.4
+APT_PACKAGES=(git ca-certificates curl gcc libc6-dev wine wine64 gcc-mingw-w64-x86-64-win32 chromium podman runc uidmap)
+
+OSE_CACHE=${OSE_CACHE:-/var/cache/officescan_exporter}
+TOOLS_BIN=$OSE_CACHE/bin
+mkdir -p "$TOOLS_BIN"
+
+log() { printf '[deps] %s\n' "$*" >&2; }
+
+install_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "apt: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# Debian 12 ships Go 1.19, too old for this module and for toolchain
+# switching. Go's own toolchain is served by the module proxy as the module
+# golang.org/toolchain, which even an old go command can download.
+ensure_go() {
+  local want="go$GO_VERSION"
+  if command -v go >/dev/null && [[ "$(go env GOVERSION 2>/dev/null)" == "$want" ]]; then return; fi
+  if [[ -x /usr/local/go/bin/go && "$(/usr/local/go/bin/go env GOVERSION)" == "$want" ]]; then
+    export PATH=/usr/local/go/bin:$PATH; return
+  fi
+  local dir=$OSE_CACHE/$want
+  if [[ ! -x $dir/bin/go ]]; then
+    command -v go >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null; }
+    log "fetching $want from the Go module proxy"
+    local tmp; tmp=$(mktemp -d)
+    local src
+    src=$(cd "$tmp" && GOFLAGS=-mod=mod GOPATH=$tmp/gopath go mod download -json "golang.org/toolchain@v0.0.1-$want.linux-amd64" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    rm -rf "$dir"; mkdir -p "$dir"
+    cp -r "$src"/. "$dir"/
+    chmod -R u+w "$dir"; chmod +x "$dir"/bin/* "$dir"/pkg/tool/*/*
+    chmod -R u+w "$tmp"; rm -rf "$tmp"
+  fi
+  export PATH=$dir/bin:$PATH
+}
+
+# go_tool PKG VERSION BIN: go install, once per version.
+go_tool() {
+  local pkg=$1 ver=$2 bin=$3
+  local stamp=$TOOLS_BIN/.$bin.$ver
+  if [[ -x $TOOLS_BIN/$bin && -e $stamp ]]; then return; fi
+  log "go install $pkg@$ver"
+  GOBIN=$TOOLS_BIN GOTOOLCHAIN=local go install "$pkg@$ver"
+  touch "$stamp"
+}
+
+install_apt
+ensure_go
+export PATH=$TOOLS_BIN:$PATH:$(go env GOPATH)/bin
+go_tool github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" prometheus
+go_tool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" promtool
+go_tool github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION" alertmanager
+go_tool github.com/prometheus/alertmanager/cmd/amtool "$ALERTMANAGER_VERSION" amtool
+go_tool golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION" govulncheck
+export OSE_CACHE TOOLS_BIN
