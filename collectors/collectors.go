@@ -10,6 +10,7 @@ import (
 
 	"github.com/officescan-exporter/officescan_exporter/collectors/autopcc"
 	"github.com/officescan-exporter/officescan_exporter/collectors/dbserver"
+	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
 	"github.com/officescan-exporter/officescan_exporter/procs"
 )
@@ -19,6 +20,9 @@ type Options struct {
 	// ServerDir is the PCCSRV folder; empty means "find it" (the registry on Windows).
 	ServerDir string
 	Sampler   procs.SamplerConfig
+	// Settings maps console settings to ini keys; it comes from the config
+	// file, not from flags.
+	Settings map[string]config.Setting
 }
 
 // AddFlags adds the collectors' tuning flags to app.

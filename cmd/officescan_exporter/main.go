@@ -69,6 +69,7 @@ func (a *app) parse(args []string) (string, error) {
 			return "", err
 		}
 		a.cfg = cfg
+		a.opts.Settings = cfg.Settings
 	}
 	cmd, err := a.kp.Parse(args)
 	if err != nil {
@@ -78,23 +79,36 @@ func (a *app) parse(args []string) (string, error) {
 	return cmd, nil
 }
 
+// command is one subcommand: its kingpin clause and what it runs. run
+// returns the process's exit code.
+type command interface {
+	clause() *kingpin.CmdClause
+	run(ctx context.Context) (int, error)
+}
+
 func main() {
 	a := newApp()
-	serve := newServeCommand(a)
-	cmd, err := a.parse(os.Args[1:])
+	commands := []command{
+		newServeCommand(a),
+	}
+	name, err := a.parse(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	switch cmd {
-	case serve.cmd.FullCommand():
-		err = serve.run(ctx)
-	}
-	if err != nil {
-		a.logger.Error("exiting", "err", err)
-		os.Exit(1)
+	for _, c := range commands {
+		if c.clause().FullCommand() == name {
+			code, err := c.run(ctx)
+			if err != nil {
+				a.logger.Error("exiting", "err", err)
+				if code == 0 {
+					code = 1
+				}
+			}
+			os.Exit(code)
+		}
 	}
 }
 
@@ -117,7 +131,13 @@ func newServeCommand(a *app) *serveCommand {
 	return s
 }
 
-func (s *serveCommand) run(ctx context.Context) error {
+func (s *serveCommand) clause() *kingpin.CmdClause { return s.cmd }
+
+func (s *serveCommand) run(ctx context.Context) (int, error) {
+	return 0, s.serve(ctx)
+}
+
+func (s *serveCommand) serve(ctx context.Context) error {
 	logger := s.a.logger
 	logger.Info("starting "+name, "version", version.Info(), "build_context", version.BuildContext())
 	scraper := s.a.registry.Build(ctx, logger, exporter.ScrapeOptions{Timeout: s.a.timeout})
