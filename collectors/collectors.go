@@ -10,6 +10,7 @@ import (
 
 	"github.com/officescan-exporter/officescan_exporter/collectors/autopcc"
 	"github.com/officescan-exporter/officescan_exporter/collectors/dbserver"
+	"github.com/officescan-exporter/officescan_exporter/collectors/reboot"
 	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
 	"github.com/officescan-exporter/officescan_exporter/procs"
@@ -45,6 +46,7 @@ func Specs(opts *Options) []exporter.Spec {
 	return []exporter.Spec{
 		dbserver.Spec(src, &opts.Sampler),
 		autopcc.Spec(src),
+		reboot.Spec(),
 	}
 }
 
