@@ -11,6 +11,7 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/collectors/autopcc"
 	"github.com/officescan-exporter/officescan_exporter/collectors/dbserver"
 	"github.com/officescan-exporter/officescan_exporter/collectors/reboot"
+	"github.com/officescan-exporter/officescan_exporter/collectors/share"
 	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
 	"github.com/officescan-exporter/officescan_exporter/procs"
@@ -24,6 +25,7 @@ type Options struct {
 	// Settings maps console settings to ini keys; it comes from the config
 	// file, not from flags.
 	Settings map[string]config.Setting
+	Share    *share.Options
 }
 
 // AddFlags adds the collectors' tuning flags to app.
@@ -37,6 +39,7 @@ func AddFlags(app *kingpin.Application) *Options {
 		Default("1s").DurationVar(&o.Sampler.Interval)
 	app.Flag("collector.dbserver.rediscover", "How often the whole process table is searched for DbServer.exe; in between only known PIDs are read.").
 		Default("5s").DurationVar(&o.Sampler.Rediscover)
+	o.Share = share.AddFlags(app)
 	return o
 }
 
@@ -47,6 +50,7 @@ func Specs(opts *Options) []exporter.Spec {
 		dbserver.Spec(src, &opts.Sampler),
 		autopcc.Spec(src),
 		reboot.Spec(),
+		share.Spec(opts.Share),
 	}
 }
 
