@@ -7,21 +7,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/client_golang/prometheus"
-	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
-	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/officescan-exporter/officescan_exporter/collectors"
 	"github.com/officescan-exporter/officescan_exporter/config"
@@ -90,6 +84,8 @@ func main() {
 	a := newApp()
 	commands := []command{
 		newServeCommand(a),
+		newAgentCommand(a),
+		newCheckCommand(a),
 	}
 	cmdName, err := a.parse(os.Args[1:])
 	if err != nil {
@@ -109,74 +105,5 @@ func main() {
 			}
 			os.Exit(code)
 		}
-	}
-}
-
-type serveCommand struct {
-	a              *app
-	cmd            *kingpin.CmdClause
-	web            *web.FlagConfig
-	metricsPath    string
-	noExporterMets bool
-	maxRequests    int
-}
-
-func newServeCommand(a *app) *serveCommand {
-	s := &serveCommand{a: a}
-	s.cmd = a.kp.Command("serve", "Serve metrics for Prometheus (the default).").Default()
-	s.web = webflag.AddFlags(a.kp, ":9745")
-	a.kp.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.metricsPath)
-	a.kp.Flag("web.disable-exporter-metrics", "Leave out the exporter's own go_* and process_* metrics.").BoolVar(&s.noExporterMets)
-	a.kp.Flag("web.max-requests", "Most concurrent scrapes; more get 503. 0 means no limit.").Default("40").IntVar(&s.maxRequests)
-	return s
-}
-
-func (s *serveCommand) clause() *kingpin.CmdClause { return s.cmd }
-
-func (s *serveCommand) run(ctx context.Context) (int, error) {
-	return 0, s.serve(ctx)
-}
-
-func (s *serveCommand) serve(ctx context.Context) error {
-	logger := s.a.logger
-	logger.Info("starting "+name, "version", version.Info(), "build_context", version.BuildContext())
-	scraper := s.a.registry.Build(ctx, logger, exporter.ScrapeOptions{Timeout: s.a.timeout})
-	logger.Info("collectors enabled", "collectors", scraper.Names())
-
-	own := prometheus.NewRegistry()
-	own.MustRegister(versioncollector.NewCollector(name))
-	if !s.noExporterMets {
-		own.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
-	}
-	mux := http.NewServeMux()
-	mux.Handle(s.metricsPath, exporter.Handler(scraper, logger, exporter.HandlerOptions{
-		ExporterMetrics: own,
-		MaxRequests:     s.maxRequests,
-		TimeoutOffset:   500 * time.Millisecond,
-	}))
-	if s.metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "OfficeScan Exporter",
-			Description: "Tells when it is safe to upgrade a Trend Micro OfficeScan / Apex One server.",
-			Version:     version.Info(),
-			Links:       []web.LandingLinks{{Address: s.metricsPath, Text: "Metrics"}},
-		})
-		if err != nil {
-			return fmt.Errorf("building the landing page: %w", err)
-		}
-		mux.Handle("/", landing)
-	}
-
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- web.ListenAndServe(srv, s.web, logger) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		logger.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
 	}
 }
