@@ -1,0 +1,21 @@
+//go:build !windows
+
+// promtool is a Linux binary: on Windows (under Wine) the file the Windows
+// build writes is linted by scripts/test.d/32-agent-wine.sh instead.
+
+package textfile
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
+)
+
+func TestWrittenFileLints(t *testing.T) {
+	path := filepath.Join(textfiletest.TempDir(t), "officescan.prom")
+	if err := Write(path, sampleGatherer()); err != nil {
+		t.Fatal(err)
+	}
+	textfiletest.Lint(t, path)
+}

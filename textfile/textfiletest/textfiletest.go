@@ -1,0 +1,49 @@
+// Package textfiletest checks written textfiles in tests.
+package textfiletest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
+)
+
+// Lint runs `promtool check metrics` over the file at path, the lint
+// Prometheus' own tooling applies, and fails t on any complaint. promtool is
+// found as e2eutil.Tool finds tools; a missing one fails the test.
+func Lint(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(e2eutil.Tool(t, "promtool"), "check", "metrics")
+	cmd.Stdin = f
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics %s: %v\n%s", path, err, out)
+	}
+}
+
+// TempDir is t.TempDir for tests that also run under Wine, where os.RemoveAll
+// fails ("Invalid function") though plain removes work: the folder is
+// emptied file by file. Tests keep their folders flat.
+func TempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ose-textfile-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+		if err := os.Remove(dir); err != nil {
+			t.Errorf("cleaning up: %v", err)
+		}
+	})
+	return dir
+}
