@@ -11,6 +11,8 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/collectors/autopcc"
 	"github.com/officescan-exporter/officescan_exporter/collectors/dbserver"
 	"github.com/officescan-exporter/officescan_exporter/collectors/reboot"
+	"github.com/officescan-exporter/officescan_exporter/collectors/serverinfo"
+	"github.com/officescan-exporter/officescan_exporter/collectors/settings"
 	"github.com/officescan-exporter/officescan_exporter/collectors/share"
 	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
@@ -51,6 +53,8 @@ func Specs(opts *Options) []exporter.Spec {
 		autopcc.Spec(src),
 		reboot.Spec(),
 		share.Spec(opts.Share),
+		settings.Spec(&opts.ServerDir, &opts.Settings),
+		serverinfo.Spec(),
 	}
 }
 
