@@ -110,14 +110,14 @@ func waitSafe(ctx context.Context, s *Scraper, o CheckOptions) Report {
 			safeFor = now.Sub(safeSince)
 		}
 		if v.Safe && safeFor >= o.Settle {
-			progress(o, now, fmt.Sprintf("safe for %s: done", safeFor.Round(time.Second)))
+			progress(o, now, fmt.Sprintf("safe for %s: done", human(safeFor.Round(time.Second))))
 			return Report{Verdict: v, ExitCode: 0, SafeForSeconds: safeFor.Seconds()}
 		}
 		line := progressLine(v, safeFor, o.Settle)
 		// A line when the situation changes, and one a minute otherwise so
 		// that a long wait visibly lives.
 		if line != lastLine || now.Sub(lastShown) >= time.Minute {
-			progress(o, now, fmt.Sprintf("%s (gives up in %s)", line, deadline.Sub(now).Round(time.Second)))
+			progress(o, now, fmt.Sprintf("%s (gives up in %s)", line, human(deadline.Sub(now).Round(time.Second))))
 			lastLine, lastShown = line, now
 		}
 		left := deadline.Sub(now)
@@ -126,12 +126,12 @@ func waitSafe(ctx context.Context, s *Scraper, o CheckOptions) Report {
 			if v.Outcome == OutcomeUnknown {
 				r.ExitCode = 2
 			}
-			why := fmt.Sprintf("gave up after %s", now.Sub(start).Round(time.Second))
+			why := fmt.Sprintf("gave up after %s", human(now.Sub(start).Round(time.Second)))
 			if ctx.Err() != nil {
 				why = "interrupted"
 			}
 			if v.Safe {
-				why += fmt.Sprintf(": safe for only %s of the %s settle period", safeFor.Round(time.Second), o.Settle)
+				why += fmt.Sprintf(": safe for only %s of the %s settle period", human(safeFor.Round(time.Second)), human(o.Settle))
 			}
 			r.Notes = []string{why}
 			progress(o, now, why)
@@ -142,7 +142,7 @@ func waitSafe(ctx context.Context, s *Scraper, o CheckOptions) Report {
 
 func progressLine(v Verdict, safeFor, settle time.Duration) string {
 	if v.Safe {
-		return fmt.Sprintf("safe for %s of %s", safeFor.Round(time.Second), settle)
+		return fmt.Sprintf("safe for %s of %s", human(safeFor.Round(time.Second)), human(settle))
 	}
 	var parts []string
 	for _, c := range v.Blockers() {
@@ -172,13 +172,13 @@ func notes(o CheckOptions, v Verdict) []string {
 	}
 	w := o.Eval.DatabaseWindow
 	if o.Wait > 0 {
-		n := fmt.Sprintf("DbServer.exe's CPU is measured over sliding %s windows; --wait requires every evaluation to be safe for %s (--settle)", w, o.Settle)
+		n := fmt.Sprintf("DbServer.exe's CPU is measured over sliding %s windows; --wait requires every evaluation to be safe for %s (--settle)", human(w), human(o.Settle))
 		if o.Settle < DatabaseIdleWindow {
-			n += fmt.Sprintf(", which is shorter than the %s the alert rule averages the database over", DatabaseIdleWindow)
+			n += fmt.Sprintf(", which is shorter than the %s the alert rule averages the database over", human(DatabaseIdleWindow))
 		}
 		return []string{n + "."}
 	}
-	return []string{fmt.Sprintf("DbServer.exe's CPU was measured over the last %s only, not the %s the alert rule averages over; use --wait to watch it for longer.", w, DatabaseIdleWindow)}
+	return []string{fmt.Sprintf("DbServer.exe's CPU was measured over the last %s only, not the %s the alert rule averages over; use --wait to watch it for longer.", human(w), human(DatabaseIdleWindow))}
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -45,7 +45,7 @@ func (r *Readiness) Report(ctx context.Context) Report {
 	if v.measuredDatabase() {
 		r.last.Notes = append(r.last.Notes, fmt.Sprintf(
 			"DbServer.exe's CPU is measured over the last %s here; the alert rule averages it over %s and waits %s before it fires.",
-			r.eval.DatabaseWindow, DatabaseIdleWindow, UpgradeWindowFor))
+			human(r.eval.DatabaseWindow), human(DatabaseIdleWindow), human(UpgradeWindowFor)))
 	}
 	return r.last
 }
@@ -164,7 +164,7 @@ footer { margin-top: 1.25rem; color: #57606a; }
 <a href="{{.MetricsPath}}">Metrics</a> ·
 <a href="{{.ReadinessPath}}">Readiness as JSON</a> ·
 <a href="{{.DocsURL}}">Documentation</a> ·
-officescan_exporter {{.Version}}
+officescan_exporter {{with .Version}}{{.}}{{else}}(development build){{end}}
 </footer>
 </body>
 </html>

@@ -373,7 +373,7 @@ func (e evaluator) dbserver() Check {
 	}
 	window := "its sampling window"
 	if e.opts.DatabaseWindow > 0 {
-		window = "the last " + e.opts.DatabaseWindow.String()
+		window = "the last " + human(e.opts.DatabaseWindow)
 	}
 	u, ok := e.s.value(metricDBUtilization, nil)
 	if !ok {
@@ -578,6 +578,18 @@ func count(n float64, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%g %s", n, many)
+}
+
+// human formats a duration for people: 5m rather than 5m0s.
+func human(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // percent formats a 0..1 ratio as Task Manager would, with two decimals so
