@@ -1,0 +1,266 @@
+package alerts_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/officescan-exporter/officescan_exporter/alerts"
+	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
+)
+
+// TestCommittedRulesMatchGenerator fails when officescan.rules.yml was edited
+// by hand or the template changed without `go generate ./alerts`.
+func TestCommittedRulesMatchGenerator(t *testing.T) {
+	want, err := alerts.Render(alerts.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("officescan.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Fatalf("alerts/officescan.rules.yml differs from the generator's output; run `go generate ./alerts`\n%s", firstDiff(string(got), string(want)))
+	}
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n committed: %s\n generated: %s", i+1, x, y)
+		}
+	}
+	return ""
+}
+
+type rulesDoc struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []struct {
+			Record string            `yaml:"record"`
+			Alert  string            `yaml:"alert"`
+			Expr   string            `yaml:"expr"`
+			For    string            `yaml:"for"`
+			Labels map[string]string `yaml:"labels"`
+			Annot  map[string]string `yaml:"annotations"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+func parseRules(t *testing.T, data []byte) rulesDoc {
+	t.Helper()
+	var d rulesDoc
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&d); err != nil {
+		t.Fatalf("parsing rules: %v", err)
+	}
+	return d
+}
+
+// TestSelectorWrittenOnce: a site's job name reaches every expression that
+// reads an exporter series, and the default job name appears nowhere else.
+func TestSelectorWrittenOnce(t *testing.T) {
+	out, err := alerts.Render(alerts.Config{Selector: `job="os_prod", env="prod"`, AgentSelector: `job="os_agents"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), `job="officescan"`) {
+		t.Fatal(`job="officescan" is still in rules rendered for another job`)
+	}
+	d := parseRules(t, out)
+	// Every use of an exporter series, as a whole word followed by its selector.
+	uses := regexp.MustCompile(`\b(up|officescan_scrape_collector_success|officescan_dbserver_processes|` +
+		`officescan_dbserver_cpu_utilization_ratio|officescan_autopcc_processes|` +
+		`officescan_share_login_script_open_files|officescan_setting_enabled)\b(\{[^}]*\})?`)
+	checked := 0
+	for _, g := range d.Groups {
+		for _, r := range g.Rules {
+			for _, m := range uses.FindAllStringSubmatch(r.Expr, -1) {
+				checked++
+				if !strings.HasPrefix(m[2], `{job="os_prod", env="prod"`) {
+					t.Errorf("rule %s%s: %s used without the target selector: %s", r.Record, r.Alert, m[1], r.Expr)
+				}
+			}
+			if strings.Contains(r.Expr, "officescan_agent_reboot_pending") &&
+				!strings.Contains(r.Expr, `officescan_agent_reboot_pending{job="os_agents"}`) {
+				t.Errorf("rule %s: agent metric without the agent selector: %s", r.Record, r.Expr)
+			}
+		}
+	}
+	if checked < 25 {
+		t.Fatalf("only %d selector uses checked", checked)
+	}
+	promtool := e2eutil.Tool(t, "promtool")
+	path := filepath.Join(t.TempDir(), "site.rules.yml")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check rules on a site's rules: %v\n%s", err, b)
+	}
+}
+
+// TestShortenedForKeepsExpressions: the end-to-end test shortens `for`
+// durations; nothing else may change.
+func TestShortenedForKeepsExpressions(t *testing.T) {
+	base, err := alerts.Render(alerts.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := alerts.DefaultConfig()
+	c.For = map[string]string{"OfficeScanUpgradeWindowOpen": "2s"}
+	short, err := alerts.Render(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := parseRules(t, base), parseRules(t, short)
+	fors := 0
+	for gi, g := range a.Groups {
+		for ri, r := range g.Rules {
+			s := b.Groups[gi].Rules[ri]
+			if r.Expr != s.Expr {
+				t.Errorf("%s%s: expression changed", r.Record, r.Alert)
+			}
+			if r.Alert == "OfficeScanUpgradeWindowOpen" {
+				fors++
+				if r.For != "15m" || s.For != "2s" {
+					t.Errorf("for: %s -> %s, want 15m -> 2s", r.For, s.For)
+				}
+			}
+		}
+	}
+	if fors != 1 {
+		t.Fatalf("found %d OfficeScanUpgradeWindowOpen alerts", fors)
+	}
+}
+
+// TestAlertConventions: every alert follows the mixin conventions and links
+// to an anchor that docs/runbooks.md has.
+func TestAlertConventions(t *testing.T) {
+	data, err := os.ReadFile("officescan.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runbooks, err := os.ReadFile(filepath.Join("..", "docs", "runbooks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alertsSeen := 0
+	for _, g := range parseRules(t, data).Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			alertsSeen++
+			if !strings.HasPrefix(r.Alert, "OfficeScan") {
+				t.Errorf("%s: name lacks the OfficeScan prefix", r.Alert)
+			}
+			if r.For == "" {
+				t.Errorf("%s: no for", r.Alert)
+			}
+			switch r.Labels["severity"] {
+			case "info", "warning", "critical":
+			default:
+				t.Errorf("%s: severity %q", r.Alert, r.Labels["severity"])
+			}
+			for _, k := range []string{"summary", "description", "runbook_url"} {
+				if r.Annot[k] == "" {
+					t.Errorf("%s: no %s annotation", r.Alert, k)
+				}
+			}
+			if !strings.Contains(r.Annot["description"], "$labels") && !strings.Contains(r.Annot["description"], "$value") {
+				t.Errorf("%s: description names no label or value", r.Alert)
+			}
+			want := alerts.DefaultRunbookBase + "#" + strings.ToLower(r.Alert)
+			if r.Annot["runbook_url"] != want {
+				t.Errorf("%s: runbook_url %q, want %q", r.Alert, r.Annot["runbook_url"], want)
+			}
+			if !strings.Contains(string(runbooks), "\n## "+r.Alert+"\n") {
+				t.Errorf("docs/runbooks.md has no section \"## %s\"", r.Alert)
+			}
+		}
+	}
+	if alertsSeen != len(alerts.DefaultFor) {
+		t.Fatalf("%d alerts, %d for durations", alertsSeen, len(alerts.DefaultFor))
+	}
+}
+
+func TestRenderRejectsBadConfig(t *testing.T) {
+	for name, c := range map[string]alerts.Config{
+		"braces":         {Selector: `{job="officescan"}`},
+		"metric name":    {Selector: `up{job="officescan"}`},
+		"empty":          {Selector: ``},
+		"bad agents":     {Selector: `job="a"`, AgentSelector: `job=a`},
+		"unknown alert":  {Selector: `job="a"`, For: map[string]string{"OfficeScanNope": "1m"}},
+		"bad duration":   {Selector: `job="a"`, For: map[string]string{"OfficeScanDatabaseBusy": "1 hour"}},
+		"unquoted value": {Selector: `job=officescan`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := alerts.Render(c); err == nil {
+				t.Fatalf("Render(%+v) accepted", c)
+			}
+		})
+	}
+}
+
+// TestPromtoolRuleTests runs the hand-written unit tests in alerts/tests
+// (also run by scripts/test.d/20-rules.sh) with the real promtool.
+func TestPromtoolRuleTests(t *testing.T) {
+	promtool := e2eutil.Tool(t, "promtool")
+	files, err := filepath.Glob(filepath.Join("tests", "*.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 4 {
+		t.Fatalf("only %d test files in alerts/tests", len(files))
+	}
+	if b, err := exec.Command(promtool, "check", "rules", "officescan.rules.yml").CombinedOutput(); err != nil {
+		t.Fatalf("promtool check rules: %v\n%s", err, b)
+	}
+	b, err := exec.Command(promtool, append([]string{"test", "rules"}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool test rules: %v\n%s", err, b)
+	}
+}
+
+// TestAlertmanagerExample checks the example configuration with amtool and
+// that it routes the way docs and rules assume.
+func TestAlertmanagerExample(t *testing.T) {
+	amtool := e2eutil.Tool(t, "amtool")
+	if b, err := exec.Command(amtool, "check-config", "alertmanager.yml").CombinedOutput(); err != nil {
+		t.Fatalf("amtool check-config: %v\n%s", err, b)
+	}
+	for _, tc := range []struct {
+		labels []string
+		want   string
+	}{
+		{[]string{"alertname=OfficeScanUpgradeWindowOpen", "severity=info", "instance=s:9745"}, "upgrade"},
+		{[]string{"alertname=OfficeScanDatabaseBusy", "severity=warning", "instance=s:9745"}, "operations"},
+		{[]string{"alertname=OfficeScanExporterDown", "severity=warning", "instance=s:9745"}, "operations"},
+	} {
+		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.yml"}, tc.labels...)
+		b, err := exec.Command(amtool, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("amtool %v: %v\n%s", args, err, b)
+		}
+		if got := strings.TrimSpace(string(b)); got != tc.want {
+			t.Errorf("%v routes to %q, want %q", tc.labels, got, tc.want)
+		}
+	}
+}
