@@ -86,6 +86,7 @@ func main() {
 		newServeCommand(a),
 		newAgentCommand(a),
 		newCheckCommand(a),
+		newSettingsDiffCommand(a),
 	}
 	cmdName, err := a.parse(os.Args[1:])
 	if err != nil {
