@@ -81,6 +81,7 @@ type command interface {
 }
 
 func main() {
+	service := startService()
 	a := newApp()
 	commands := []command{
 		newServeCommand(a),
@@ -91,9 +92,10 @@ func main() {
 	cmdName, err := a.parse(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		os.Exit(2)
+		service.exit(2, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	a.logger = service.logger(a.logCfg, a.logger)
+	ctx, stop := signal.NotifyContext(service.context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for _, c := range commands {
 		if c.clause().FullCommand() == cmdName {
@@ -104,7 +106,7 @@ func main() {
 					code = 1
 				}
 			}
-			os.Exit(code)
+			service.exit(code, nil)
 		}
 	}
 }
