@@ -1,6 +1,6 @@
 module github.com/officescan-exporter/officescan_exporter
 
-go 1.26.0
+go 1.26.7
 
 require (
 	github.com/alecthomas/kingpin/v2 v2.4.0
@@ -11,7 +11,13 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 )
 
-require github.com/grafana/grafana-foundation-sdk/go v0.0.22 // indirect
+require (
+	github.com/dennwc/varint v1.0.0 // indirect
+	github.com/grafana/grafana-foundation-sdk/go v0.0.22
+	github.com/grafana/regexp v0.0.0-20250905093917-f7b3be9d1853 // indirect
+	github.com/prometheus/prometheus v0.316.0
+	go.uber.org/atomic v1.12.0 // indirect
+)
 
 require (
 	github.com/alecthomas/units v0.0.0-20240927000941-0f3dac36c52b // indirect
@@ -44,6 +50,6 @@ require (
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0
 	golang.org/x/text v0.44.0
-	golang.org/x/time v0.15.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
