@@ -8,7 +8,7 @@ GO_VERSION=1.26.8
 PROMETHEUS_VERSION=v0.316.0   # Prometheus 3.16
 ALERTMANAGER_VERSION=v0.31.1  # later versions ship no web UI files in the module
 GOVULNCHECK_VERSION=v1.1.4
-APT_PACKAGES=(git ca-certificates curl gcc libc6-dev wine wine64 gcc-mingw-w64-x86-64-win32 chromium podman runc uidmap)
+APT_PACKAGES=(git ca-certificates curl gcc libc6-dev wine wine64 gcc-mingw-w64-x86-64-win32 chromium podman runc uidmap busybox-static)
 
 OSE_CACHE=${OSE_CACHE:-/var/cache/officescan_exporter}
 TOOLS_BIN=$OSE_CACHE/bin
