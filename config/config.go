@@ -229,7 +229,8 @@ func (p *parser) settings(n *yaml.Node) error {
 				return p.errorf(k, "settings.%s: %s is missing", k.Value, req)
 			}
 		}
-		if s.File == "" || s.Key == "" {
+		// Blank names would read as "" after the ini reader trims them.
+		if strings.TrimSpace(s.File) == "" || strings.TrimSpace(s.Key) == "" {
 			return p.errorf(k, "settings.%s: file and key must not be empty", k.Value)
 		}
 		if len(s.EnabledValues) == 0 || len(s.DisabledValues) == 0 {

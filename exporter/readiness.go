@@ -509,7 +509,7 @@ func (e evaluator) setting(c *Check) {
 	on, known := e.settingValue(c.Name)
 	if !known {
 		c.set(StateUnknown, reason("setting_unknown", "setting", c.Name), "state unknown; "+where,
-			"Check the option in the console, and map it in the config file (settings."+c.Name+", see docs/check.md): an unknown setting never reads as safe.")
+			"Check the option in the console, and map it in the config file (settings."+c.Name+"; docs/collector.settings.md shows how to find its key with `officescan_exporter settings diff`): an unknown setting never reads as safe.")
 		return
 	}
 	evidence := onOff(on) + ", " + where

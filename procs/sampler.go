@@ -57,8 +57,10 @@ type Sampler struct {
 	cfg SamplerConfig
 	src Source
 
-	mu           sync.Mutex
-	known        map[key]Process
+	mu sync.Mutex
+	// known holds the last sample by process; spare is the map the next
+	// sample is built in, so that a sample allocates no map.
+	known, spare map[key]Process
 	current      []Process
 	lastFind     time.Time
 	user, system float64
@@ -71,7 +73,7 @@ func NewSampler(src Source, cfg SamplerConfig) *Sampler {
 	if cfg.NumCPU < 1 {
 		cfg.NumCPU = 1
 	}
-	return &Sampler{cfg: cfg, src: src, known: map[key]Process{}}
+	return &Sampler{cfg: cfg, src: src, known: map[key]Process{}, spare: map[key]Process{}}
 }
 
 // Run samples every Interval until ctx ends.
@@ -122,7 +124,8 @@ func (s *Sampler) Step(now time.Time) {
 		return
 	}
 
-	next := make(map[key]Process, len(found))
+	next := s.spare
+	clear(next)
 	for _, p := range found {
 		k := key{p.PID, p.Started}
 		if prev, ok := s.known[k]; ok {
@@ -136,7 +139,7 @@ func (s *Sampler) Step(now time.Time) {
 		}
 		next[k] = p
 	}
-	s.known = next
+	s.known, s.spare = next, s.known
 	s.current = found
 
 	s.points = append(s.points, point{at: now, total: s.user + s.system})

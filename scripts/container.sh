@@ -38,7 +38,7 @@ fi
   --build-arg VERSION="$(cat VERSION)" --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" . >/dev/null
 echo "[container] built officescan_exporter:test ($("${PODMAN[@]}" image inspect -f '{{.Size}}' officescan_exporter:test) bytes)"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 19745)
+port=$((20000 + $$ % 20000))
 name=ose-test-$$
 "${PODMAN[@]}" run -d --rm --name "$name" --runtime runc --network host \
   --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \

@@ -3,6 +3,7 @@ package procstest
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/officescan-exporter/officescan_exporter/procs"
@@ -65,4 +66,21 @@ func (t *Table) Refresh(old []procs.Process) ([]procs.Process, error) {
 		}
 	}
 	return out, nil
+}
+
+// Synthetic returns a table of n processes, PIDs 1 to n, as a stand-in for a
+// busy machine in benchmarks. The last len(named) of them carry the given
+// names (each using 1 s of CPU); the rest are named proc-<PID>.
+func Synthetic(n int, named ...string) *Table {
+	ps := make([]procs.Process, n)
+	for i := range ps {
+		pid := int32(i + 1)
+		ps[i] = procs.Process{PID: pid, Name: fmt.Sprintf("proc-%d", pid), Started: int64(pid)}
+		if j := i - (n - len(named)); j >= 0 {
+			ps[i].Name, ps[i].User = named[j], 1
+		}
+	}
+	t := &Table{}
+	t.Set(ps...)
+	return t
 }
