@@ -119,8 +119,8 @@ func (p *parser) pairs(n *yaml.Node, what string, fn func(k, v *yaml.Node) error
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			return p.errorf(k, "%s: keys must be plain names", what)
+		if k.Kind != yaml.ScalarNode || strings.TrimSpace(k.Value) == "" {
+			return p.errorf(k, "%s: keys must be plain, non-empty names", what)
 		}
 		if line, dup := seen[k.Value]; dup {
 			return p.errorf(k, "key %q given twice (first on line %d)", k.Value, line)

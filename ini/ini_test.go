@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+
+	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
 )
 
 // encode returns text as a file in enc would hold it.
@@ -179,7 +181,7 @@ func TestNULIsRefusedWithFileAndLine(t *testing.T) {
 }
 
 func TestReadFileReadsFromDisk(t *testing.T) {
-	path := filepath.Join(tempDir(t), "Ofcscan.ini")
+	path := filepath.Join(textfiletest.TempDir(t), "Ofcscan.ini")
 	if err := os.WriteFile(path, encode(t, UTF16LE, "[S]\r\nExampleKey=1\r\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +195,7 @@ func TestReadFileReadsFromDisk(t *testing.T) {
 }
 
 func TestReadFileErrors(t *testing.T) {
-	dir := tempDir(t)
+	dir := textfiletest.TempDir(t)
 	big := filepath.Join(dir, "big.ini")
 	data := bytes.Repeat([]byte("[S]\nk=v\n"), MaxSize/8+1)
 	if err := os.WriteFile(big, data, 0o644); err != nil {
@@ -235,7 +237,7 @@ func TestRandomBytesAreRefused(t *testing.T) {
 // while the test reads it. Each read must fail or see one whole version:
 // never a value cut short.
 func TestReadFileNeverSeesAHalfWrittenFile(t *testing.T) {
-	path := filepath.Join(tempDir(t), "Ofcscan.ini")
+	path := filepath.Join(textfiletest.TempDir(t), "Ofcscan.ini")
 	head := encode(t, UTF16LE, "[S]\r\n"+strings.Repeat("; padding line\r\n", 2000)+"ExampleKey=")
 	const valueLen = 40
 	write := func(v string) {
@@ -292,25 +294,4 @@ func TestReadFileNeverSeesAHalfWrittenFile(t *testing.T) {
 		}
 		good++
 	}
-}
-
-// tempDir is t.TempDir, cleaned up file by file: under Wine, os.RemoveAll
-// fails ("Invalid function") where plain removes work, so the Windows build
-// of these tests can run there.
-func tempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "ini-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-		if err := os.Remove(dir); err != nil {
-			t.Errorf("cleaning up: %v", err)
-		}
-	})
-	return dir
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/ini"
 	"github.com/officescan-exporter/officescan_exporter/procs"
 	"github.com/officescan-exporter/officescan_exporter/procs/procstest"
+	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
 )
 
 // syncBuffer collects the exporter's log lines across goroutines.
@@ -53,7 +55,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	serverDir := t.TempDir()
+	serverDir := textfiletest.TempDir(t)
 	data, err := os.ReadFile("testdata/pccsrv/Ofcscan.ini")
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +174,9 @@ func TestExporterGarbageFailsOnlyTheSettingsCollector(t *testing.T) {
 				}
 			}
 			log := f.log.String()
-			for _, w := range []string{"collector=settings", f.ini, "Example_Kernel_Restart_Notify", "Example_Global_Setting"} {
+			// The text log quotes the error, doubling a Windows path's backslashes.
+			quotedPath := strings.Trim(strconv.Quote(f.ini), `"`)
+			for _, w := range []string{"collector=settings", quotedPath, "Example_Kernel_Restart_Notify", "Example_Global_Setting"} {
 				if !strings.Contains(log, w) {
 					t.Errorf("the log does not name %q:\n%.2000s", w, log)
 				}
