@@ -2,12 +2,10 @@ package exporter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
-	"time"
+		"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -30,15 +28,21 @@ type ScrapeOptions struct {
 	Timeout time.Duration
 }
 
-// ErrStillRunning fails a collector whose previous run has not returned yet.
-// Starting it again would pile up goroutines behind a hung source.
-var ErrStillRunning = errors.New("previous run has not finished (hung source?)")
-
 type run struct {
-	name    string
-	c       Collector
-	logger  *slog.Logger
-	running atomic.Bool
+	name   string
+	c      Collector
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	flight *flight
+}
+
+// flight is one run of a collector that concurrent scrapes share: two
+// Prometheus servers (an HA pair) scraping at once both get its result, and a
+// hung source is never started twice.
+type flight struct {
+	done chan struct{}
+	out  outcome
 }
 
 // Result is one collector's outcome in a scrape.
@@ -125,21 +129,12 @@ type outcome struct {
 func (r *run) execute(ctx context.Context, ch chan<- prometheus.Metric) Result {
 	start := time.Now()
 	res := Result{Name: r.name}
-	if !r.running.CompareAndSwap(false, true) {
-		res.Err = ErrStillRunning
-		r.logger.Error("collector failed", "err", res.Err)
-		return res
-	}
-	done := make(chan outcome, 1) // buffered: a late run must not block forever
-	go func() {
-		defer r.running.Store(false)
-		done <- r.collect(ctx)
-	}()
+	f := r.join(ctx)
 	select {
-	case o := <-done:
-		res.Err = o.err
-		if o.err == nil {
-			for _, m := range o.metrics {
+	case <-f.done:
+		res.Err = f.out.err
+		if res.Err == nil {
+			for _, m := range f.out.metrics {
 				ch <- m
 			}
 		}
@@ -153,6 +148,27 @@ func (r *run) execute(ctx context.Context, ch chan<- prometheus.Metric) Result {
 		r.logger.Debug("collector succeeded", "duration_seconds", res.Duration.Seconds())
 	}
 	return res
+}
+
+// join returns the run in progress, or starts one. The run gets its own
+// context: the scrape that started it may give up sooner than one that
+// joined later.
+func (r *run) join(ctx context.Context) *flight {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.flight != nil {
+		return r.flight
+	}
+	f := &flight{done: make(chan struct{})}
+	r.flight = f
+	go func() {
+		f.out = r.collect(context.WithoutCancel(ctx))
+		r.mu.Lock()
+		r.flight = nil
+		r.mu.Unlock()
+		close(f.done)
+	}()
+	return f
 }
 
 // collect buffers the collector's metrics so that nothing is sent on the

@@ -200,3 +200,35 @@ func TestMaxRequestsAnswers503(t *testing.T) {
 		t.Fatalf("first scrape: status %d, want 200", code)
 	}
 }
+
+func TestConcurrentScrapesShareOneRun(t *testing.T) {
+	var mu sync.Mutex
+	starts := 0
+	gate := make(chan struct{})
+	slow := fn(func(ctx context.Context, ch chan<- prometheus.Metric) error {
+		mu.Lock()
+		starts++
+		mu.Unlock()
+		<-gate
+		ch <- prometheus.MustNewConstMetric(okDesc, prometheus.GaugeValue, 5)
+		return nil
+	})
+	s := NewRegistry(spec("slow", true, slow)).Build(context.Background(), promslog.NewNopLogger(), ScrapeOptions{Timeout: 10 * time.Second})
+	outs := make(chan string, 2)
+	for range 2 {
+		go func() { outs <- scrapeText(t, s, 0) }()
+	}
+	time.Sleep(200 * time.Millisecond) // both scrapes are waiting on the run
+	close(gate)
+	for range 2 {
+		out := <-outs
+		if !strings.Contains(out, `officescan_scrape_collector_success{collector="slow"} 1`) || !strings.Contains(out, "officescan_test_value 5") {
+			t.Fatalf("an overlapping scrape did not get the shared result (an HA pair of Prometheus servers would see a failure):\n%s", out)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if starts != 1 {
+		t.Fatalf("collector ran %d times for two overlapping scrapes, want 1", starts)
+	}
+}

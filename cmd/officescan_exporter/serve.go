@@ -65,9 +65,9 @@ func (s *serveCommand) serve(ctx context.Context) error {
 		TimeoutOffset:   500 * time.Millisecond,
 	}))
 	if s.metricsPath != "/" {
-		// The page has collectors of its own, so a page load never collides
-		// with a Prometheus scrape (see exporter.Readiness).
-		readiness := exporter.NewReadiness(s.a.registry.Build(ctx, logger.With("for", "readiness page"), scrapeOpts), s.a.evaluateOptions())
+		// The page shares the collectors with /metrics: a page load that
+		// overlaps a scrape joins its run instead of starting another.
+		readiness := exporter.NewReadiness(scraper, s.a.evaluateOptions())
 		mux.Handle("/readiness", readiness.JSONHandler(logger))
 		mux.Handle("/", readiness.PageHandler(logger, exporter.PageOptions{
 			MetricsPath:   s.metricsPath,
