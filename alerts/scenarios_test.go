@@ -64,6 +64,10 @@ func scenarioSeries(in alerts.Input) []inputSeries {
 		out = append(out, inputSeries{Series: fmt.Sprintf("%s{%s}", metric, labels), Values: fmt.Sprintf("%vx20", v)})
 	}
 	add("up", "", *in.Up)
+	if *in.Up == 1 {
+		// Every scrape of an officescan_exporter has its build info.
+		add("officescan_exporter_build_info", `version="1.0.0"`, 1)
+	}
 	for _, c := range sortedKeys(in.Collectors) {
 		add("officescan_scrape_collector_success", fmt.Sprintf("collector=%q", c), in.Collectors[c])
 	}
