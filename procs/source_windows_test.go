@@ -4,6 +4,7 @@ package procs
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,16 +192,30 @@ func TestSourceFindsItselfAndItsCPUTime(t *testing.T) {
 		t.Fatalf("own entry %+v: want name %s and a start time", me, filepath.Base(exe))
 	}
 
-	spin(300 * time.Millisecond)
+	// Work until this process has used 300 ms more CPU by its own account
+	// (GetProcessTimes is right about the calling process, under Wine too),
+	// however long a busy machine makes that take.
+	before := ownCPUSeconds(t)
+	for deadline := time.Now().Add(30 * time.Second); ownCPUSeconds(t)-before < 0.3; {
+		if time.Now().After(deadline) {
+			t.Fatal("did not get 300 ms of CPU in 30 s")
+		}
+		spin(10 * time.Millisecond)
+	}
 	after, err := src.Refresh([]Process{me})
 	if err != nil {
 		t.Fatal(err)
 	}
+	own := ownCPUSeconds(t)
 	if len(after) != 1 || after[0].PID != me.PID || after[0].Started != me.Started || after[0].Name != me.Name {
 		t.Fatalf("Refresh(%+v) = %+v, want the same process", me, after)
 	}
-	if used := after[0].User + after[0].System - me.User - me.System; used < 0.1 {
-		t.Fatalf("CPU time grew by %.3f s over 300 ms of spinning, want at least 0.1 s", used)
+	if used := after[0].User + after[0].System - me.User - me.System; used < 0.25 {
+		t.Fatalf("CPU time grew by %.3f s while this process used 300 ms, want at least 0.25 s", used)
+	}
+	// Both read the same kernel counters, a moment apart.
+	if read := after[0].User + after[0].System; math.Abs(read-own) > 0.1 {
+		t.Fatalf("the table says this process used %.3f s of CPU, GetProcessTimes says %.3f s", read, own)
 	}
 
 	gone := []Process{
@@ -244,6 +259,19 @@ func self(t *testing.T, src Source, name string) Process {
 	}
 	t.Fatalf("Find(%s) = %+v, want one with this test's PID %d", name, found, os.Getpid())
 	return Process{}
+}
+
+// ownCPUSeconds is this process's user and kernel time by GetProcessTimes.
+func ownCPUSeconds(t *testing.T) float64 {
+	t.Helper()
+	var created, exited, kernel, user windows.Filetime
+	if err := windows.GetProcessTimes(windows.CurrentProcess(), &created, &exited, &kernel, &user); err != nil {
+		t.Fatal(err)
+	}
+	ticks := func(f windows.Filetime) float64 {
+		return float64(uint64(f.HighDateTime)<<32|uint64(f.LowDateTime)) / 1e7
+	}
+	return ticks(kernel) + ticks(user)
 }
 
 func spin(d time.Duration) {

@@ -15,12 +15,14 @@
 #
 # The prefix is built once (wineboot -i, about 7 s) and cached under
 # ${OSE_CACHE:-/var/cache/officescan_exporter}/wine, keyed by a hash of the stub
-# source and the Wine version, so a changed stub or a Wine upgrade gets a fresh
+# source, the Wine version and the layout, so a changed stub or a Wine upgrade gets a fresh
 # prefix and an unchanged one costs only the hash. Building takes an exclusive
 # lock, so concurrent first uses build it once; a prefix is used only after its
 # ready mark is written. Several test runs may share the prefix at once: they
 # share its wineserver, which Wine supports. Do not "wineserver -k" a shared
 # prefix while others may be using it; kill your own processes by PID instead.
+# The sourcing shell holds a shared lock on the prefix for its lifetime, so a
+# build for another stub or Wine version removes only prefixes nobody holds.
 #
 # No X display is needed: tests are console programs, and wineboot runs with
 # DISPLAY unset so it cannot wait for one.
@@ -31,9 +33,13 @@
 _ose_wine_build() {
   local prefix=$1 stub=$2 loader=$3 server=$4 cc=$5 cache=$6 old log
   echo "wine-env: building Wine prefix $prefix" >&2
-  # Prefixes of older stubs or Wine versions are 700 MB each.
+  # Prefixes of older stubs or Wine versions are 700 MB each: remove those
+  # no shell holds (see the shared lock in ose_wine_env).
   for old in "$cache"/prefix-*; do
-    if [[ -e $old && $old != "$prefix" ]]; then rm -rf "$old" || return 1; fi
+    [[ -e $old && $old != "$prefix" ]] || continue
+    if [[ ! -e $old/.ose-ready ]] || flock -n -x "$old/.ose-ready" true; then
+      rm -rf "$old" || return 1
+    fi
   done
   rm -rf "$prefix" && mkdir -p "$prefix" || return 1
   log=$prefix/.ose-wineboot.log
@@ -44,6 +50,11 @@ _ose_wine_build() {
   fi
   # wineboot returns before the prefix's wineserver has written the registry out.
   WINEPREFIX=$prefix "$server" -w || return 1
+  # Tests that need a wineserver of their own (e2e/windows) build a private
+  # prefix from this untouched copy of the registry, not from the live one
+  # that tests sharing the prefix change.
+  mkdir -p "$prefix/.ose-pristine" &&
+    cp "$prefix"/{system.reg,user.reg,userdef.reg,.update-timestamp} "$prefix/.ose-pristine/" || return 1
   "$cc" -shared -O2 -Wall -Werror -o "$prefix/drive_c/windows/system32/bcryptprimitives.dll" \
     "$stub" -ladvapi32 -s || return 1
   touch "$prefix/.ose-ready" || return 1
@@ -74,7 +85,9 @@ ose_wine_env() {
 
   local cache=${OSE_CACHE:-/var/cache/officescan_exporter}/wine
   local key
-  key=$({ cat "$stub"; "$loader" --version; } | sha256sum | cut -c1-16) || return 1
+  # layout names what _ose_wine_build puts in a prefix: bump it when that changes.
+  local layout=2
+  key=$({ echo "$layout"; cat "$stub"; "$loader" --version; } | sha256sum | cut -c1-16) || return 1
   local prefix=$cache/prefix-$key
 
   export WINE=$loader WINESERVER=$server WINEARCH=win64 WINEDEBUG=-all \
@@ -88,6 +101,10 @@ ose_wine_env() {
       [[ -e $prefix/.ose-ready ]] || _ose_wine_build "$prefix" "$stub" "$loader" "$server" "$cc" "$cache"
     ) || { echo "wine-env: building the Wine prefix $prefix failed" >&2; return 1; }
   fi
+  # A shared lock for as long as the sourcing shell lives keeps a later build
+  # (another stub) from removing this prefix under its users.
+  exec {OSE_WINE_LOCK_FD}<"$prefix/.ose-ready" && flock -s "$OSE_WINE_LOCK_FD" ||
+    { echo "wine-env: cannot lock $prefix" >&2; return 1; }
   export WINEPREFIX=$prefix
 }
 

@@ -9,7 +9,8 @@
 // table holds only the test's processes (never those of another test run
 // sharing the cached prefix), and "wineserver -k" at the end kills only what
 // the test started. The private prefix shares the cached prefix's drive_c
-// through a symlink and copies its registry files (2 MB), so it costs
+// through a symlink and copies the registry files wineboot wrote (2 MB,
+// kept aside by scripts/wine-env.sh), so it costs
 // milliseconds instead of a 700 MB copy or a 7 s wineboot.
 package windows
 
@@ -56,9 +57,12 @@ func newWine(t *testing.T) *wine {
 		t.Fatalf("Wine prefix %s is not ready: %v", shared, err)
 	}
 
+	// The registry as wineboot left it, not as tests sharing the prefix
+	// have changed it since.
+	pristine := filepath.Join(shared, ".ose-pristine")
 	w.prefix = t.TempDir()
 	for _, f := range []string{"system.reg", "user.reg", "userdef.reg", ".update-timestamp"} {
-		data, err := os.ReadFile(filepath.Join(shared, f))
+		data, err := os.ReadFile(filepath.Join(pristine, f))
 		if err != nil {
 			t.Fatalf("copying the Wine prefix: %v", err)
 		}
@@ -142,27 +146,19 @@ func TestWindowsExporterUnderWine(t *testing.T) {
 	// The spinner runs at a raised priority (the stage runs as root), so it
 	// gets its core even while the rest of the machine is busy; the check
 	// against /proc below does not depend on that, the absolute one does.
+	spinLog := logFile(t, dir, "DbServer.log")
 	spin := w.command(dbserver, "-spin")
 	spin.Args = append([]string{"nice", "-n", "-10"}, spin.Args...)
 	spin.Path = mustLookPath(t, "nice")
+	spin.Stdout, spin.Stderr = spinLog, spinLog
 	e2eutil.Start(t, spin)
 	w.start(t, nil, autopcc)
 	w.start(t, nil, autopcc)
 
 	addr := e2eutil.FreeAddr(t)
-	logf, err := os.Create(filepath.Join(dir, "exporter.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
+	logf := logFile(t, dir, "exporter.log")
 	w.start(t, logf, exporter, "--web.listen-address="+addr,
 		"--collector.dbserver.window=3s", "--collector.dbserver.interval=500ms", "--collector.dbserver.rediscover=1s")
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("exporter log:\n%s", b)
-		}
-	})
 	url := "http://" + addr + "/metrics"
 	e2eutil.WaitHTTP(t, url, 30*time.Second)
 
@@ -179,7 +175,11 @@ func TestWindowsExporterUnderWine(t *testing.T) {
 			}
 		}
 		if v, ok := e2eutil.Value(m, "officescan_dbserver_processes"); v != 1 {
-			return e2eutil.Errorf("officescan_dbserver_processes = %v (present %v), want 1", v, ok)
+			state := "running"
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", spin.Process.Pid)); err != nil {
+				state = "gone"
+			}
+			return e2eutil.Errorf("officescan_dbserver_processes = %v (present %v), want 1; DbServer.exe's process %d is %s", v, ok, spin.Process.Pid, state)
 		}
 		if v, ok := e2eutil.Value(m, "officescan_autopcc_processes"); v != 2 {
 			return e2eutil.Errorf("officescan_autopcc_processes = %v (present %v), want 2", v, ok)
@@ -235,6 +235,23 @@ func linuxCPUSeconds(t *testing.T, pid int) float64 {
 		ticks += float64(n)
 	}
 	return ticks / 100
+}
+
+// logFile creates dir/name for a program's output and shows it when the test fails.
+func logFile(t *testing.T, dir, name string) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		f.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(f.Name())
+			t.Logf("%s:\n%s", name, b)
+		}
+	})
+	return f
 }
 
 func mustLookPath(t *testing.T, name string) string {
