@@ -65,7 +65,10 @@ func (s *windowsSource) Find(names []string) ([]Process, error) {
 			out = append(out, processOf(e, n))
 		}
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (s *windowsSource) Refresh(procs []Process) ([]Process, error) {
@@ -90,7 +93,10 @@ func (s *windowsSource) Refresh(procs []Process) ([]Process, error) {
 			out = append(out, processOf(e, name))
 		}
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // read fills the buffer with the process table and returns the bytes the
