@@ -8,7 +8,12 @@ GO_VERSION=1.26.8
 PROMETHEUS_VERSION=v0.316.0   # Prometheus 3.16
 ALERTMANAGER_VERSION=v0.31.1  # later versions ship no web UI files in the module
 GOVULNCHECK_VERSION=v1.1.4
-APT_PACKAGES=(git ca-certificates curl gcc libc6-dev wine wine64 gcc-mingw-w64-x86-64-win32 chromium podman runc uidmap busybox-static)
+# OSE_DEPS=demo installs only what the demo runs (Go, Prometheus, Alertmanager).
+OSE_DEPS=${OSE_DEPS:-all}
+APT_PACKAGES=(git ca-certificates curl)
+if [[ $OSE_DEPS == all ]]; then
+  APT_PACKAGES+=(gcc libc6-dev wine wine64 gcc-mingw-w64-x86-64-win32 chromium podman runc uidmap busybox-static util-linux)
+fi
 
 OSE_CACHE=${OSE_CACHE:-/var/cache/officescan_exporter}
 TOOLS_BIN=$OSE_CACHE/bin
@@ -66,8 +71,10 @@ install_apt
 ensure_go
 export PATH=$TOOLS_BIN:$PATH:$(go env GOPATH)/bin
 go_tool github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" prometheus
-go_tool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" promtool
 go_tool github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION" alertmanager
-go_tool github.com/prometheus/alertmanager/cmd/amtool "$ALERTMANAGER_VERSION" amtool
-go_tool golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION" govulncheck
+if [[ $OSE_DEPS == all ]]; then
+  go_tool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" promtool
+  go_tool github.com/prometheus/alertmanager/cmd/amtool "$ALERTMANAGER_VERSION" amtool
+  go_tool golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION" govulncheck
+fi
 export OSE_CACHE TOOLS_BIN

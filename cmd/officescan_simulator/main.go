@@ -44,6 +44,21 @@ func main() {
 	control := set.Flag("control", "URL of the control endpoint.").Default("http://127.0.0.1:9799").String()
 	changes := set.Arg("change", "KEY=VALUE").Required().Strings()
 
+	stack := app.Command("stack-config", "Write the demo's prometheus.yml, rules (shortened `for`) and alertmanager.yml.")
+	stackCfg := simulator.StackConfig{}
+	stack.Flag("dir", "Folder to write into.").Required().StringVar(&stackCfg.Dir)
+	stack.Flag("exporter", "host:port of the exporter.").Default("127.0.0.1:9745").StringVar(&stackCfg.Exporter)
+	stack.Flag("alertmanager", "host:port of Alertmanager.").Default("127.0.0.1:9093").StringVar(&stackCfg.Alertmanager)
+	stack.Flag("webhook", "Base URL of the webhook receiver.").Default("http://127.0.0.1:9798").StringVar(&stackCfg.Webhook)
+	stack.Flag("example", "The shipped Alertmanager example.").Default("alerts/alertmanager.yml").StringVar(&stackCfg.ExampleAlertmanager)
+
+	scenario := app.Command("scenario", "Walk through the demo scenario against a running stack.")
+	sc := simulator.Scenario{Out: os.Stdout}
+	scenario.Flag("prometheus", "Prometheus base URL.").Default("http://127.0.0.1:9090").StringVar(&sc.Prometheus)
+	scenario.Flag("control", "Simulator control URL.").Default("http://127.0.0.1:9799").StringVar(&sc.Control)
+	scenario.Flag("webhook", "Webhook receiver URL.").Default("http://127.0.0.1:9798").StringVar(&sc.Webhook)
+	scenario.Flag("steps", "Run only the first N steps (0: all).").IntVar(&sc.Steps)
+
 	cmd := kingpin.MustParse(app.Parse(os.Args[1:]))
 	logger := promslog.New(logCfg)
 	var err error
@@ -52,6 +67,12 @@ func main() {
 		err = serve(logger, *dir, *fakeproc, *controlAddr, *webhookAddr, *database)
 	case set.FullCommand():
 		err = post(*control, *changes)
+	case stack.FullCommand():
+		err = simulator.WriteStack(stackCfg)
+	case scenario.FullCommand():
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = sc.Run(ctx)
 	}
 	if err != nil {
 		logger.Error("officescan_simulator failed", "err", err)
