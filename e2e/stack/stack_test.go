@@ -45,6 +45,7 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/alerts"
 	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
 	"github.com/officescan-exporter/officescan_exporter/e2e/fixture"
+	"github.com/officescan-exporter/officescan_exporter/simulator"
 )
 
 func TestAlertPathEndToEnd(t *testing.T) {
@@ -262,37 +263,9 @@ func startAlertmanager(t *testing.T, bin, root, hookURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg map[string]any
-	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	delete(cfg, "global") // SMTP settings only
-	receivers, _ := cfg["receivers"].([]any)
-	if len(receivers) < 2 {
-		t.Fatalf("alerts/alertmanager.yml has %d receivers", len(receivers))
-	}
-	for i, r := range receivers {
-		name := r.(map[string]any)["name"].(string)
-		receivers[i] = map[string]any{"name": name, "webhook_configs": []any{map[string]any{
-			"url": hookURL + "/" + url.PathEscape(name), "send_resolved": true,
-		}}}
-	}
-	var walk func(route map[string]any)
-	walk = func(route map[string]any) {
-		delete(route, "active_time_intervals")
-		delete(route, "mute_time_intervals")
-		for _, k := range []string{"group_wait", "group_interval"} {
-			if _, ok := route[k]; ok || route["receiver"] != nil {
-				route[k] = "1s"
-			}
-		}
-		children, _ := route["routes"].([]any)
-		for _, c := range children {
-			walk(c.(map[string]any))
-		}
-	}
-	walk(cfg["route"].(map[string]any))
-	out, err := yaml.Marshal(cfg)
+	// The example's routes, grouping and inhibitions, delivered to the test's
+	// receiver; the demo uses the same derivation.
+	out, err := simulator.LocalAlertmanagerConfig(data, hookURL)
 	if err != nil {
 		t.Fatal(err)
 	}
