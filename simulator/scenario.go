@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,7 +84,7 @@ func (s Scenario) Run(ctx context.Context) error {
 					fmt.Fprintf(s.Out, "  [%3.0fs] %s\n", time.Since(since).Seconds(), line)
 					last = line
 				}
-				if st.safe && verdict == "SAFE" || !st.safe && verdict == "BLOCKED" && contains(blockers, st.blocker) {
+				if st.safe && verdict == "SAFE" || !st.safe && verdict == "BLOCKED" && slices.Contains(blockers, st.blocker) {
 					break
 				}
 			}
@@ -96,7 +97,7 @@ func (s Scenario) Run(ctx context.Context) error {
 		}
 		fmt.Fprintf(s.Out, "  waiting for Alertmanager to deliver %s ...\n", st.alert)
 		for {
-			n, err := s.notified(st.alert, since)
+			n, err := s.notified(st.alert)
 			if err == nil && n != nil {
 				fmt.Fprintf(s.Out, "  [%3.0fs] notification to %q: %s %s (%s)\n", time.Since(since).Seconds(), n.Receiver, n.AlertName, n.Status, n.Summary)
 				break
@@ -119,15 +120,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 type promVector struct {
@@ -185,7 +177,7 @@ func (s Scenario) verdict() (string, []string, error) {
 }
 
 // notified returns the first firing notification for alert.
-func (s Scenario) notified(alert string, _ time.Time) (*Notification, error) {
+func (s Scenario) notified(alert string) (*Notification, error) {
 	resp, err := http.Get(s.Webhook)
 	if err != nil {
 		return nil, err
