@@ -60,16 +60,20 @@ type File struct {
 
 // Load reads and validates the file at path.
 func Load(path string) (*File, error) {
+	// Looked at before it is opened: opening a FIFO waits for a writer, so
+	// a FIFO given by mistake would hang the start-up.
+	if st, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("reading config file: %w", err)
+	} else if st.IsDir() {
+		return nil, fmt.Errorf("config file %s: is a directory", path)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("config file %s: not a regular file (%s)", path, st.Mode().Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config file: %w", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil {
-		return nil, fmt.Errorf("reading config file: %w", err)
-	} else if st.IsDir() {
-		return nil, fmt.Errorf("config file %s: is a directory", path)
-	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading config file %s: %w", path, err)
@@ -269,6 +273,9 @@ func (f *File) Apply(app *kingpin.Application, serverDirFlag string) error {
 		if fl == nil || name == "config.file" {
 			return fmt.Errorf("config file %s: %w %q: no such flag", source, ErrUnknownFlag, name)
 		}
+		if err := validate(fl, values); err != nil {
+			return fmt.Errorf("config file %s: %s: %w", source, name, err)
+		}
 		fl.Default(values...)
 		return nil
 	}
@@ -283,6 +290,22 @@ func (f *File) Apply(app *kingpin.Application, serverDirFlag string) error {
 		}
 	}
 	return nil
+}
+
+// validate sets the flag's value to each of values, so that a value of the
+// wrong type is refused here, with the file and line, and not later by
+// kingpin as a bare "invalid duration" that names neither. Parse sets the
+// value again, from the command line or from the default, so nothing of this
+// remains. A repeatable flag is left alone: setting it would append.
+func validate(fl *kingpin.FlagClause, values []string) error {
+	v := fl.Model().Value
+	if r, ok := v.(interface{ IsCumulative() bool }); ok && r.IsCumulative() {
+		return nil
+	}
+	if len(values) != 1 {
+		return fmt.Errorf("takes a single value, not a list of %d", len(values))
+	}
+	return v.Set(values[0])
 }
 
 // PathFromArgs finds --config.file in the command line before the flags are

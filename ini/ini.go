@@ -170,6 +170,13 @@ func readSettled(path string) ([]byte, error) {
 // readOnce reads the whole file and returns its modification time; data is
 // nil when the file changed during the read.
 func readOnce(path string) (data []byte, mod time.Time, err error) {
+	// Looked at before it is opened: opening a FIFO waits for a writer and
+	// reading a device may never end, and either would hang the collector.
+	if st, err := os.Stat(path); err != nil {
+		return nil, mod, readErr(path, err)
+	} else if !st.Mode().IsRegular() {
+		return nil, mod, fmt.Errorf("reading %s: not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, mod, readErr(path, err)
