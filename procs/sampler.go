@@ -142,6 +142,16 @@ func (s *Sampler) Step(now time.Time) {
 	s.known, s.spare = next, s.known
 	s.current = found
 
+	// A sample that does not follow the last one within a window (the
+	// machine slept or the VM was paused, so the clock moved on while nothing
+	// was sampled) or that comes before it would average over a span other
+	// than the window: a whole busy window could then read as idle. Start a
+	// new window, as after an error.
+	if n := len(s.points); n > 0 {
+		if gap := now.Sub(s.points[n-1].at); gap < 0 || gap > s.cfg.Window {
+			s.points = s.points[:0]
+		}
+	}
 	s.points = append(s.points, point{at: now, total: s.user + s.system})
 	// Keep the newest point that is at least a window old, and all after it.
 	cut := 0
