@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,10 @@ const (
 type entry struct {
 	pid  int32
 	comm string
+	// fresh marks a name read in the last scan for a PID seen for the first
+	// time. It is read once more in the next scan: a process caught between
+	// fork and exec still carries its parent's name.
+	fresh bool
 }
 
 type linuxSource struct {
@@ -65,9 +70,14 @@ type linuxSource struct {
 	path      []byte
 }
 
-// NewSource returns the Linux process source over /proc.
+// NewSource returns the Linux process source over /proc, or over
+// $HOST_PROC as gopsutil has it (a host's /proc mounted into a container).
 func NewSource() (Source, error) {
-	return newLinuxSource("/proc"), nil
+	root := os.Getenv("HOST_PROC")
+	if root == "" {
+		root = "/proc"
+	}
+	return newLinuxSource(root), nil
 }
 
 func newLinuxSource(root string) *linuxSource {
@@ -103,23 +113,28 @@ func (s *linuxSource) Find(names []string) ([]Process, error) {
 		for i < len(old) && old[i].pid < pid {
 			i++
 		}
-		comm, cached := "", false
-		if i < len(old) && old[i].pid == pid {
-			comm, cached = old[i].comm, true
-		}
-		if cached && budget > 0 && pid >= s.sweepFrom {
-			cached = false
-			budget--
-			s.sweepFrom = pid + 1
+		e := entry{pid: pid}
+		cached := i < len(old) && old[i].pid == pid && !old[i].fresh
+		if cached {
+			e.comm = old[i].comm
+			if budget > 0 && pid >= s.sweepFrom {
+				cached = false
+				budget--
+				s.sweepFrom = pid + 1
+			}
 		}
 		if !cached {
 			c, err := s.readFile(pid, "comm")
 			if err != nil {
 				continue // exited between the listing and the read
 			}
-			comm = string(bytes.TrimSuffix(c, []byte("\n")))
+			e.fresh = i >= len(old) || old[i].pid != pid
+			if e.comm = string(bytes.TrimSuffix(c, []byte("\n"))); !e.fresh && e.comm == old[i].comm {
+				e.comm = old[i].comm // keep one copy of the string
+			}
 		}
-		next = append(next, entry{pid, comm})
+		comm := e.comm
+		next = append(next, e)
 
 		name, ok := s.match(pid, comm, names)
 		if !ok {

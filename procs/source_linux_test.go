@@ -130,11 +130,13 @@ func TestLinuxSourceCachesNamesButSeesNewExitedAndReusedPIDs(t *testing.T) {
 	f.set(10, "DbServer.exe", 1, 0, 100)
 	f.set(11, "other", 1, 0, 110)
 	s := newLinuxSource(f.root)
-	if got, _ := s.Find([]string{"DbServer.exe"}); !slices.Equal(pids(got), []int32{10}) {
-		t.Fatalf("first scan found %v, want [10]", pids(got))
+	for range 2 { // the second scan confirms the names of new PIDs
+		if got, _ := s.Find([]string{"DbServer.exe"}); !slices.Equal(pids(got), []int32{10}) {
+			t.Fatalf("scan found %v, want [10]", pids(got))
+		}
 	}
 
-	// A cached name is not read again: without its comm file, PID 11 is
+	// A confirmed name is not read again: without its comm file, PID 11 is
 	// still known by name and not dropped.
 	if err := os.Remove(filepath.Join(f.root, "11", "comm")); err != nil {
 		t.Fatal(err)
@@ -162,6 +164,21 @@ func TestLinuxSourceCachesNamesButSeesNewExitedAndReusedPIDs(t *testing.T) {
 	}
 }
 
+// A process seen between fork and exec carries its parent's name; the next
+// scan reads the name of a new PID once more and finds it.
+func TestLinuxSourceConfirmsNewPIDsNames(t *testing.T) {
+	f := newFakeProc(t)
+	f.set(30, "bash", 0, 0, 300)
+	s := newLinuxSource(f.root)
+	if got, _ := s.Find([]string{"AutoPcc.exe"}); len(got) != 0 {
+		t.Fatalf("found %+v before the exec", got)
+	}
+	f.set(30, "AutoPcc.exe", 0, 0, 300)
+	if got, _ := s.Find([]string{"AutoPcc.exe"}); !slices.Equal(pids(got), []int32{30}) {
+		t.Fatalf("scan after the exec found %v, want [30]", pids(got))
+	}
+}
+
 // Cached names are re-read a share at a time, in proportion to the time
 // since the last scan, so that all are re-read once per fullRescanEvery and
 // no single scan pays for all of them.
@@ -172,6 +189,7 @@ func TestLinuxSourceSweepSpreadsRereads(t *testing.T) {
 	}
 	s := newLinuxSource(f.root)
 	s.Find(nil)
+	s.Find(nil) // confirms the new PIDs' names
 	// Every process execs into DbServer.exe; only re-read names can tell.
 	for pid := int32(100); pid < 200; pid++ {
 		f.set(pid, "DbServer.exe", 0, 0, uint64(pid))
