@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -60,4 +61,17 @@ func TestLoadUnreadableNamesTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	asuser.Run(t, "TestLoadUnreadableNamesTheFile", "OSE_TEST_CONFIG="+path)
+}
+
+// TestLoad100MBIsRefusedUnread: refused after reading MaxSize+1 bytes, not
+// read whole. (Linux only: writing 100 MB takes seconds under Wine.)
+func TestLoad100MBIsRefusedUnread(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.yml")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("# padding line of a config file\n"), 100<<20/32), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "larger than 1048576 bytes") {
+		t.Fatalf("error %v, want one naming %s and the 1 MiB limit", err, path)
+	}
 }
