@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-		"time"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )

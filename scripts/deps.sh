@@ -4,7 +4,7 @@
 # Source it (". scripts/deps.sh") to get PATH set for Go and the tools.
 set -euo pipefail
 
-GO_VERSION=1.26.8
+GO_VERSION=1.26.10
 PROMETHEUS_VERSION=v0.316.0   # Prometheus 3.16
 ALERTMANAGER_VERSION=v0.31.1  # later versions ship no web UI files in the module
 GOVULNCHECK_VERSION=v1.1.4
