@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
+	"github.com/officescan-exporter/officescan_exporter/e2e/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/metrics.golden")
@@ -66,7 +67,9 @@ func TestGoldenMetricsAndPromtool(t *testing.T) {
 	e2eutil.Require(t)
 	e2eutil.FakeProcess(t, "DbServer.exe", false)
 	e2eutil.FakeProcess(t, "AutoPccP.exe", false)
-	e := e2eutil.StartExporter(t, "--web.disable-exporter-metrics", "--collector.dbserver.window=2s", "--collector.dbserver.rediscover=1s")
+	// Two settings mapped, one not: an unmapped setting has no sample and does not fail the collector.
+	srv := fixture.New(t, fixture.AllGood, fixture.Options{Mapped: []string{"firewall", "kernel_driver_restart_notification"}})
+	e := e2eutil.StartExporter(t, append(srv.Args(), "--web.disable-exporter-metrics", "--collector.dbserver.window=2s", "--collector.dbserver.rediscover=1s")...)
 
 	var body []byte
 	e2eutil.Eventually(t, 15*time.Second, func() error {
