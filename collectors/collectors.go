@@ -28,6 +28,7 @@ type Options struct {
 	// file, not from flags.
 	Settings map[string]config.Setting
 	Share    *share.Options
+	Reboot   *reboot.Options
 }
 
 // AddFlags adds the collectors' tuning flags to app.
@@ -42,6 +43,7 @@ func AddFlags(app *kingpin.Application) *Options {
 	app.Flag("collector.dbserver.rediscover", "How often the whole process table is searched for DbServer.exe; in between only known PIDs are read.").
 		Default("5s").DurationVar(&o.Sampler.Rediscover)
 	o.Share = share.AddFlags(app)
+	o.Reboot = reboot.AddFlags(app)
 	return o
 }
 
@@ -51,7 +53,7 @@ func Specs(opts *Options) []exporter.Spec {
 	return []exporter.Spec{
 		dbserver.Spec(src, &opts.Sampler),
 		autopcc.Spec(src),
-		reboot.Spec(),
+		reboot.Spec(opts.Reboot),
 		share.Spec(opts.Share),
 		settings.Spec(&opts.ServerDir, &opts.Settings),
 		serverinfo.Spec(),

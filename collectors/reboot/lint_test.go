@@ -27,8 +27,10 @@ func TestTextfileLints(t *testing.T) {
 	f.set(SessionManagerKey, queue1, encodeMultiSZ(tmtdiReplacement...))
 	f.set(CBSRebootPendingKey, "", nil)
 	f.set(wowAgentKey, agentServerValue, `osce01\"quoted"`)
-	spec := Spec()
-	spec.New = func(context.Context, *slog.Logger) (exporter.Collector, error) { return New(f, discard), nil }
+	spec := Spec(&Options{DriverPatterns: DefaultDriverPatterns})
+	spec.New = func(context.Context, *slog.Logger) (exporter.Collector, error) {
+		return New(f, Options{DriverPatterns: DefaultDriverPatterns}, discard)
+	}
 	reg := exporter.NewRegistry(spec)
 	if err := reg.Enable("reboot", true); err != nil {
 		t.Fatal(err)

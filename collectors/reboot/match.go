@@ -6,20 +6,47 @@ import (
 	"strings"
 )
 
-// DriverPattern is the name of an OfficeScan kernel driver, matched ignoring
+// DefaultDriverPatterns name OfficeScan's kernel drivers, matched ignoring
 // case. UNVERIFIED: that Trend Micro's drivers are named tm*.sys (tmtdi.sys
-// for TDI, others alike) is believed, not confirmed by any public list.
+// for TDI, others alike) is believed, not confirmed by any public list, so
+// --collector.reboot.driver-pattern replaces them.
 //
-// It counts only in a folder named "drivers" (System32\drivers, where
-// Windows loads such drivers from): the pattern is too loose to claim a
-// tm*.sys anywhere on the disk for Trend Micro, and a queued driver update
-// always has its target there. Files under the agent's own folder match
-// whatever their name.
-const DriverPattern = "tm*.sys"
+// They count only in a folder named "drivers" (System32\drivers, where
+// Windows loads such drivers from): tm*.sys is too loose to claim a file
+// anywhere on the disk for Trend Micro, and a queued driver update always has
+// its target there. Files under the agent's own folder match whatever their
+// name.
+var DefaultDriverPatterns = []string{"tm*.sys"}
 
 // Matcher tells whether a queued operation touches OfficeScan's files.
 type Matcher struct {
+	drivers     []string // lower case
 	installDirs [][]string
+}
+
+// NewMatcher returns a matcher for driver file names like patterns (globs as
+// in path.Match, compared ignoring case). A pattern must name a file, not a
+// path: it is matched against the last component in a drivers folder.
+func NewMatcher(patterns []string) (*Matcher, error) {
+	if len(patterns) == 0 {
+		// No pattern would let a queued driver swap read as "no restart pending".
+		return nil, fmt.Errorf("no driver pattern given")
+	}
+	m := &Matcher{}
+	for _, p := range patterns {
+		lp := strings.ToLower(strings.TrimSpace(p))
+		switch {
+		case lp == "":
+			return nil, fmt.Errorf("driver pattern %q: empty", p)
+		case strings.ContainsAny(lp, `/\`):
+			return nil, fmt.Errorf("driver pattern %q: a file name pattern may not contain a folder (it is matched in a drivers folder)", p)
+		}
+		if _, err := path.Match(lp, ""); err != nil {
+			return nil, fmt.Errorf("driver pattern %q: %w", p, err)
+		}
+		m.drivers = append(m.drivers, lp)
+	}
+	return m, nil
 }
 
 // AddInstallDir adds an agent install folder (the registry's
@@ -35,7 +62,8 @@ func (m *Matcher) AddInstallDir(dir string) error {
 }
 
 // Ours reports whether op moves, replaces or deletes an OfficeScan file: a
-// tm*.sys driver in a drivers folder, or anything under an install folder.
+// driver named like the patterns in a drivers folder, or anything under an
+// install folder.
 func (m *Matcher) Ours(op Operation) bool {
 	return m.ourPath(op.Source) || (op.Target != "" && m.ourPath(op.Target))
 }
@@ -43,8 +71,11 @@ func (m *Matcher) Ours(op Operation) bool {
 func (m *Matcher) ourPath(p string) bool {
 	comps, abs := splitPath(p)
 	if n := len(comps); n >= 2 && strings.EqualFold(comps[n-2], "drivers") {
-		if ok, _ := path.Match(DriverPattern, strings.ToLower(comps[n-1])); ok {
-			return true
+		name := strings.ToLower(comps[n-1])
+		for _, p := range m.drivers {
+			if ok, _ := path.Match(p, name); ok {
+				return true
+			}
 		}
 	}
 	if !abs {

@@ -1,9 +1,12 @@
 package reboot
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestMatcherOurs(t *testing.T) {
-	var m Matcher
+	m := defaultMatcher(t)
 	if err := m.AddInstallDir(agentDir); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +51,7 @@ func TestMatcherOurs(t *testing.T) {
 }
 
 func TestMatcherUNCInstallDir(t *testing.T) {
-	var m Matcher
+	m := defaultMatcher(t)
 	if err := m.AddInstallDir(`\\fs01\apps\OfficeScan Client`); err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +70,59 @@ func TestMatcherUNCInstallDir(t *testing.T) {
 // An install folder that names a whole drive would claim every file on it.
 func TestMatcherRefusesUselessInstallDirs(t *testing.T) {
 	for _, dir := range []string{``, `C:\`, `C:`, `\??\C:\`, `relative\folder`, `\no\drive`, `\\server`, `C:\..`} {
-		var m Matcher
+		m := defaultMatcher(t)
 		if err := m.AddInstallDir(dir); err == nil {
 			t.Errorf("AddInstallDir(%q) accepted", dir)
 		}
 		if m.Ours(Operation{Source: `C:\Windows\notepad.exe`, Delete: true}) {
 			t.Errorf("after AddInstallDir(%q), notepad.exe counts as OfficeScan's", dir)
+		}
+	}
+}
+
+func defaultMatcher(t *testing.T) *Matcher {
+	t.Helper()
+	m, err := NewMatcher(DefaultDriverPatterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A site that knows its agent's driver names replaces the unverified
+// default: only its patterns count then, still only in a drivers folder.
+func TestMatcherDriverPatterns(t *testing.T) {
+	m, err := NewMatcher([]string{"OfcFw*.SYS", "x?drv.sys"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{
+		`C:\Windows\System32\drivers\ofcfwdrv.sys`: true,
+		`C:\Windows\System32\DRIVERS\XADRV.SYS`:    true,
+		`C:\Windows\System32\drivers\xabdrv.sys`:   false,
+		`C:\Windows\System32\drivers\tmtdi.sys`:    false, // the default is replaced, not extended
+		`C:\Temp\ofcfwdrv.sys`:                     false,
+	} {
+		if got := m.Ours(Operation{Source: path, Delete: true}); got != want {
+			t.Errorf("patterns %q, %s: got %v, want %v", m.drivers, path, got, want)
+		}
+	}
+}
+
+func TestNewMatcherRefusesBadPatterns(t *testing.T) {
+	for _, tc := range []struct {
+		patterns []string
+		want     string
+	}{
+		{nil, "no driver pattern"},
+		{[]string{"tm*.sys", " "}, `driver pattern " ": empty`},
+		{[]string{`drivers\tm*.sys`}, "may not contain a folder"},
+		{[]string{"system32/tm*.sys"}, "may not contain a folder"},
+		{[]string{"tm[.sys"}, "syntax error in pattern"},
+	} {
+		_, err := NewMatcher(tc.patterns)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NewMatcher(%q) = %v, want an error containing %q", tc.patterns, err, tc.want)
 		}
 	}
 }

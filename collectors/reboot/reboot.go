@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/officescan-exporter/officescan_exporter/exporter"
@@ -78,7 +79,7 @@ var (
 		prometheus.BuildFQName(exporter.Namespace, subsystem, "reboot_pending"),
 		"1 when this machine must restart to load a new OfficeScan driver or file: "+
 			"PendingFileRenameOperations(2) under HKLM\\"+SessionManagerKey+
-			" queues an operation on a tm*.sys driver in a drivers folder or on a file under the agent's Application Path.",
+			" queues an operation on a driver named like --collector.reboot.driver-pattern (default tm*.sys) in a drivers folder or on a file under the agent's Application Path.",
 		nil, nil)
 	windowsRebootDesc = prometheus.NewDesc(
 		prometheus.BuildFQName(exporter.Namespace, subsystem, "windows_reboot_required"),
@@ -93,16 +94,35 @@ var (
 		[]string{"version", "build", "server"}, nil)
 )
 
+// Options are the collector's flags.
+type Options struct {
+	// DriverPatterns name OfficeScan's driver files (see DefaultDriverPatterns).
+	DriverPatterns []string
+}
+
+// AddFlags adds the collector's flags to app.
+func AddFlags(app *kingpin.Application) *Options {
+	o := &Options{}
+	app.Flag("collector.reboot.driver-pattern", "File name of an OfficeScan driver in a drivers folder (repeatable; replaces the default). A queued operation on such a file means the agent waits for a restart. Glob syntax, case-insensitive; the default tm*.sys is unverified.").
+		Default(DefaultDriverPatterns...).StringsVar(&o.DriverPatterns)
+	return o
+}
+
 // Collector reads the registry at each scrape: a restart clears the queue
 // and must show at once.
 type Collector struct {
-	reg    Registry
-	logger *slog.Logger
+	reg     Registry
+	drivers []string // checked, lower-case driver patterns
+	logger  *slog.Logger
 }
 
-// New returns a collector over reg.
-func New(reg Registry, logger *slog.Logger) *Collector {
-	return &Collector{reg: reg, logger: logger}
+// New returns a collector over reg. A malformed driver pattern is an error.
+func New(reg Registry, opts Options, logger *slog.Logger) (*Collector, error) {
+	m, err := NewMatcher(opts.DriverPatterns)
+	if err != nil {
+		return nil, fmt.Errorf("--collector.reboot.driver-pattern: %w", err)
+	}
+	return &Collector{reg: reg, drivers: m.drivers, logger: logger}, nil
 }
 
 // agent is what the agent's registry key says.
@@ -118,10 +138,11 @@ func (c *Collector) Update(_ context.Context, ch chan<- prometheus.Metric) error
 	if err != nil {
 		return err
 	}
-	var m Matcher
+	// Install folders are read at every run: an agent may be installed or moved.
+	m := Matcher{drivers: c.drivers}
 	for _, d := range ag.dirs {
 		if err := m.AddInstallDir(d); err != nil {
-			c.logger.Warn("ignoring the agent's install folder; only tm*.sys drivers are matched", "value", agentPathValue, "err", err)
+			c.logger.Warn("ignoring the agent's install folder; only the driver patterns are matched", "value", agentPathValue, "err", err)
 		}
 	}
 	var queued, ours bool
@@ -245,8 +266,9 @@ func boolValue(b bool) float64 {
 var ErrNotSupported = errors.New("the reboot collector reads the Windows registry: not supported on this OS")
 
 // Spec registers the collector. It is off by default everywhere: it belongs
-// on agents, not on the server the other collectors watch.
-func Spec() exporter.Spec {
+// on agents, not on the server the other collectors watch. opts is read once
+// flags are parsed.
+func Spec(opts *Options) exporter.Spec {
 	return exporter.Spec{
 		Name:           "reboot",
 		Help:           "agent side: restart pending for OfficeScan drivers, Windows reboot markers, agent version (Windows)",
@@ -256,7 +278,7 @@ func Spec() exporter.Spec {
 			if err != nil {
 				return nil, err
 			}
-			return New(reg, logger), nil
+			return New(reg, *opts, logger)
 		},
 	}
 }

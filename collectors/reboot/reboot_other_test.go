@@ -15,7 +15,7 @@ import (
 // Off by default, and switched on it fails its scrapes, saying why, without
 // failing the scrape.
 func TestSpecNotSupported(t *testing.T) {
-	r := exporter.NewRegistry(Spec())
+	r := exporter.NewRegistry(Spec(&Options{DriverPatterns: DefaultDriverPatterns}))
 	if r.Enabled("reboot") {
 		t.Fatal("reboot is on by default")
 	}

@@ -89,7 +89,7 @@ func scrape(t *testing.T, reg Registry, logger *slog.Logger) (string, error) {
 	t.Helper()
 	var err error
 	r := prometheus.NewPedanticRegistry()
-	r.MustRegister(adapter{New(reg, logger), &err})
+	r.MustRegister(adapter{newCollector(t, reg, logger), &err})
 	mfs, gerr := r.Gather()
 	if gerr != nil {
 		t.Fatalf("gathering: %v", gerr)
@@ -249,7 +249,7 @@ func TestCollectorFails(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ch := make(chan prometheus.Metric, 10)
-			err := New(tc.setup(), discard).Update(context.Background(), ch)
+			err := newCollector(t, tc.setup(), discard).Update(context.Background(), ch)
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Update = %v, want an error containing %q", err, tc.wantErr)
 			}
@@ -262,11 +262,20 @@ func TestCollectorLint(t *testing.T) {
 	f := withAgent(wowAgentKey)
 	f.set(SessionManagerKey, queue1, encodeMultiSZ(tmtdiReplacement...))
 	var err error
-	problems, lerr := testutil.CollectAndLint(adapter{New(f, discard), &err})
+	problems, lerr := testutil.CollectAndLint(adapter{newCollector(t, f, discard), &err})
 	if lerr != nil || err != nil {
 		t.Fatal(lerr, err)
 	}
 	for _, p := range problems {
 		t.Errorf("%s: %s", p.Metric, p.Text)
 	}
+}
+
+func newCollector(t *testing.T, reg Registry, logger *slog.Logger) *Collector {
+	t.Helper()
+	c, err := New(reg, Options{DriverPatterns: DefaultDriverPatterns}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -103,7 +103,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		ops, _ := ParseOperations(strs)
-		var m Matcher
+		m, _ := NewMatcher(DefaultDriverPatterns)
 		_ = m.AddInstallDir(agentDir)
 		for _, s := range strs {
 			_ = m.AddInstallDir(s)
