@@ -24,6 +24,8 @@
 # The sourcing shell holds a shared lock on the prefix for its lifetime, so a
 # build for another stub or Wine version removes only prefixes nobody holds.
 #
+# Before starting Windows programs in parallel, call ose_wine_server (below).
+#
 # No X display is needed: tests are console programs, and wineboot runs with
 # DISPLAY unset so it cannot wait for one.
 
@@ -59,6 +61,25 @@ _ose_wine_build() {
     "$stub" -ladvapi32 -s || return 1
   touch "$prefix/.ose-ready" || return 1
   echo "wine-env: Wine prefix ready" >&2
+}
+
+# ose_wine_server [SECONDS] starts the wineserver of $WINEPREFIX now, unless
+# one runs already, and keeps it up SECONDS (default 10) after the last
+# program in the prefix ends. Start it before starting Windows programs in
+# parallel (go test -exec runs test binaries two at a time): Wine 8 programs
+# started together in a prefix whose server is not running may each start a
+# server, and some of them vanish (measured: of 3 idle programs started
+# together in a fresh prefix, 1 or 2 survived; with the server up, all 3).
+ose_wine_server() {
+  local rc=0
+  # Its output goes nowhere: the server keeps it open, and a caller reading
+  # it (a CI log, a pipe) would wait for the server to exit.
+  "$WINESERVER" -p"${1:-10}" >/dev/null 2>&1 || rc=$?
+  # 2: a server already runs for this prefix.
+  if ((rc != 0 && rc != 2)); then
+    echo "wine-env: starting the wineserver for $WINEPREFIX failed (exit $rc)" >&2
+    return 1
+  fi
 }
 
 ose_wine_env() {

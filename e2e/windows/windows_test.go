@@ -82,6 +82,15 @@ func newWine(t *testing.T) *wine {
 			t.Fatal(err)
 		}
 	}
+	// Programs started together in a prefix whose server is not running yet
+	// may each start one, and some of them vanish: start it first. It stays
+	// up until the cleanup below kills it, or 5 s after the last program in
+	// the prefix ends. Its output goes nowhere: the server keeps it open.
+	server := exec.Command(w.server, "-p5")
+	server.Env = w.env()
+	if err := server.Run(); err != nil {
+		t.Fatalf("starting the wineserver for %s: %v", w.prefix, err)
+	}
 	// Registered after TempDir, so it runs before the folder is removed:
 	// kill whatever is left in the prefix (Wine's own services included) and
 	// wait for its wineserver to write the registry and exit.
@@ -147,13 +156,15 @@ func TestWindowsExporterUnderWine(t *testing.T) {
 	// gets its core even while the rest of the machine is busy; the check
 	// against /proc below does not depend on that, the absolute one does.
 	spinLog := logFile(t, dir, "DbServer.log")
-	spin := w.command(dbserver, "-spin")
+	// Each program also ends on its own after 3 minutes, should the test
+	// die before its cleanup.
+	spin := w.command(dbserver, "-spin", "-for=3m")
 	spin.Args = append([]string{"nice", "-n", "-10"}, spin.Args...)
 	spin.Path = mustLookPath(t, "nice")
 	spin.Stdout, spin.Stderr = spinLog, spinLog
 	e2eutil.Start(t, spin)
-	w.start(t, nil, autopcc)
-	w.start(t, nil, autopcc)
+	w.start(t, nil, autopcc, "-for=3m")
+	w.start(t, nil, autopcc, "-for=3m")
 
 	addr := e2eutil.FreeAddr(t)
 	logf := logFile(t, dir, "exporter.log")

@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$ROOT"
 . scripts/wine-env.sh
+ose_wine_server
 status=0
 GOOS=windows GOARCH=amd64 go test -exec "$WINE" -count=1 -timeout 10m ./... || status=1
 OSE_WINE_E2E=1 go test -count=1 -timeout 5m ./e2e/windows/ || status=1
