@@ -1,3 +1,9 @@
+//go:build !windows
+
+// The rules are the same whatever OS the exporter runs on, and these tests
+// run promtool and amtool, Linux programs here; stage 30 builds every other
+// package's tests for Windows and runs them under Wine.
+
 package alerts_test
 
 import (

@@ -12,13 +12,13 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 
-	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
 
 // TestLoadBadFilesNameTheFile loads files that are not a config file: each is
 // refused with the file (and the line, where there is one) named.
 func TestLoadBadFilesNameTheFile(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	r := rand.New(rand.NewPCG(5, 6))
 	random := make([]byte, 64<<10)
 	for i := range random {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
 
 const valid = `server_dir: 'C:\Program Files (x86)\Trend Micro\OfficeScan\PCCSRV'
@@ -63,7 +63,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	path := filepath.Join(dir, "c.yml")
 	if err := os.WriteFile(path, []byte(valid), 0o644); err != nil {
 		t.Fatal(err)

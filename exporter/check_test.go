@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -128,7 +129,7 @@ func TestSettingEvidenceSaysWhereItIsRead(t *testing.T) {
 		},
 	})
 	c := stateOf(t, v, "firewall_driver_update_after_reboot")
-	for _, want := range []string{"disabled", "/srv/PCCSRV/Ofcscan.ini", "[Global Setting]", "FwDrvLater", "/etc/ose.yml:7", "the firewall is on"} {
+	for _, want := range []string{"disabled", filepath.Join("/srv/PCCSRV", "Ofcscan.ini"), "[Global Setting]", "FwDrvLater", "/etc/ose.yml:7", "the firewall is on"} {
 		if !strings.Contains(c.Evidence, want) {
 			t.Errorf("evidence %q lacks %q", c.Evidence, want)
 		}

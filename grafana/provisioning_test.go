@@ -3,6 +3,7 @@ package grafana
 import (
 	"bytes"
 	"os"
+	"path"
 	"path/filepath"
 	"testing"
 
@@ -44,7 +45,7 @@ func TestProvisioningExamples(t *testing.T) {
 	if dashboards.APIVersion != 1 || len(dashboards.Providers) != 1 {
 		t.Fatalf("dashboard provisioning: %+v, want apiVersion 1 and one provider", dashboards)
 	}
-	if p := dashboards.Providers[0]; p.Type != "file" || !filepath.IsAbs(p.Options.Path) {
+	if p := dashboards.Providers[0]; p.Type != "file" || !path.IsAbs(p.Options.Path) {
 		t.Errorf("dashboard provider %+v: want type file and an absolute options.path", p)
 	}
 

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 
-	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
 
 // encode returns text as a file in enc would hold it.
@@ -181,7 +181,7 @@ func TestNULIsRefusedWithFileAndLine(t *testing.T) {
 }
 
 func TestReadFileReadsFromDisk(t *testing.T) {
-	path := filepath.Join(textfiletest.TempDir(t), "Ofcscan.ini")
+	path := filepath.Join(testdir.New(t), "Ofcscan.ini")
 	if err := os.WriteFile(path, encode(t, UTF16LE, "[S]\r\nExampleKey=1\r\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestReadFileReadsFromDisk(t *testing.T) {
 }
 
 func TestReadFileErrors(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	big := filepath.Join(dir, "big.ini")
 	data := bytes.Repeat([]byte("[S]\nk=v\n"), MaxSize/8+1)
 	if err := os.WriteFile(big, data, 0o644); err != nil {
@@ -237,7 +237,7 @@ func TestRandomBytesAreRefused(t *testing.T) {
 // while the test reads it. Each read must fail or see one whole version:
 // never a value cut short.
 func TestReadFileNeverSeesAHalfWrittenFile(t *testing.T) {
-	path := filepath.Join(textfiletest.TempDir(t), "Ofcscan.ini")
+	path := filepath.Join(testdir.New(t), "Ofcscan.ini")
 	head := encode(t, UTF16LE, "[S]\r\n"+strings.Repeat("; padding line\r\n", 2000)+"ExampleKey=")
 	const valueLen = 40
 	write := func(v string) {

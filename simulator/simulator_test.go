@@ -12,10 +12,11 @@ import (
 
 	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/ini"
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
 
 func TestIniAndConfigAgree(t *testing.T) {
-	dir := t.TempDir()
+	dir := testdir.New(t)
 	s := Clear()
 	s["firewall_driver_update_after_reboot"] = "0"
 	if err := WriteIni(dir, s); err != nil {
@@ -51,7 +52,7 @@ func TestIniAndConfigAgree(t *testing.T) {
 }
 
 func TestControlRefusesBadInput(t *testing.T) {
-	c, err := NewController(t.TempDir(), "/nonexistent/fakeproc", promslog.NewNopLogger())
+	c, err := NewController(testdir.New(t), "/nonexistent/fakeproc", promslog.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
 )
 
 func TestWrittenFileLints(t *testing.T) {
-	path := filepath.Join(textfiletest.TempDir(t), "officescan.prom")
+	path := filepath.Join(testdir.New(t), "officescan.prom")
 	if err := Write(path, sampleGatherer()); err != nil {
 		t.Fatal(err)
 	}

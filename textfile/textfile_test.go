@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
 
 func sampleGatherer() prometheus.Gatherer {
@@ -50,7 +50,7 @@ func onlyFile(t *testing.T, dir, name string) {
 }
 
 func TestWriteReplaces(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	path := filepath.Join(dir, "officescan.prom")
 	if err := os.WriteFile(path, []byte("old_metric 1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func (failingGatherer) Gather() ([]*dto.MetricFamily, error) {
 
 // A failed gather must leave the previous file as it was.
 func TestWriteKeepsOldFileOnGatherError(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	path := filepath.Join(dir, "officescan.prom")
 	if err := os.WriteFile(path, []byte("old_metric 1\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestWriteKeepsOldFileOnGatherError(t *testing.T) {
 }
 
 func TestWriteErrors(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	for _, tc := range []struct{ path, want string }{
 		{filepath.Join(dir, "officescan.txt"), "only read *.prom files"},
 		{filepath.Join(dir, "officescan.prom.tmp"), "only read *.prom files"},

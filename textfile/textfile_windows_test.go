@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
 
 // windows_exporter opens the file without FILE_SHARE_DELETE while it reads
 // it, which makes a rename over it fail. Write must wait for the reader.
 func TestWriteWaitsForReader(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	path := filepath.Join(dir, "officescan.prom")
 	if err := os.WriteFile(path, []byte("old_metric 1\n"), 0o644); err != nil {
 		t.Fatal(err)

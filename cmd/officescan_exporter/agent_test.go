@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
 )
 
@@ -29,7 +30,7 @@ func runAgent(t *testing.T, args ...string) (int, error) {
 // The file is replaced on every run, also when the collector fails: a stale
 // "nothing pending" left from an earlier run must not outlive the failure.
 func TestAgentWritesTextfile(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	path := filepath.Join(dir, "officescan.prom")
 	if err := os.WriteFile(path, []byte("officescan_agent_reboot_pending 0\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestAgentWritesTextfile(t *testing.T) {
 }
 
 func TestAgentFileNotWritten(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	for _, tc := range []struct{ path, want string }{
 		{filepath.Join(dir, "officescan.txt"), "only read *.prom files"},
 		{filepath.Join(dir, "no such folder", "officescan.prom"), "no such folder"},

@@ -22,9 +22,9 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
 	"github.com/officescan-exporter/officescan_exporter/ini"
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 	"github.com/officescan-exporter/officescan_exporter/procs"
 	"github.com/officescan-exporter/officescan_exporter/procs/procstest"
-	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
 )
 
 // syncBuffer collects the exporter's log lines across goroutines.
@@ -55,7 +55,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	serverDir := textfiletest.TempDir(t)
+	serverDir := testdir.New(t)
 	data, err := os.ReadFile("testdata/pccsrv/Ofcscan.ini")
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/officescan-exporter/officescan_exporter/collectors/serverinfo"
 	"github.com/officescan-exporter/officescan_exporter/config"
-	"github.com/officescan-exporter/officescan_exporter/textfile/textfiletest"
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
 
 type fakeServer struct {
@@ -62,7 +62,7 @@ func writeFile(t *testing.T, path, text string) {
 }
 
 func TestUnknownSettingsHaveNoSampleAndNameFileSectionKeyValue(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	writeFile(t, filepath.Join(dir, "Ofcscan.ini"), "[Example]\nGood=on\nOdd=2\n")
 	for name, tc := range map[string]struct {
 		s    config.Setting
@@ -109,7 +109,7 @@ func TestUnmappedSettingsHaveNoSampleAndDoNotFail(t *testing.T) {
 }
 
 func TestServerDirComesFromTheRegistryWhenTheFlagIsEmpty(t *testing.T) {
-	dir := textfiletest.TempDir(t)
+	dir := testdir.New(t)
 	writeFile(t, filepath.Join(dir, "Ofcscan.ini"), "[S]\nK=0\n")
 	m := map[string]config.Setting{"firewall": setting("Ofcscan.ini", "S", "K")}
 	got, err := update(t, New("", fakeServer{info: serverinfo.Info{Dir: dir}}, m))

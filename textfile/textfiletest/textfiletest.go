@@ -4,7 +4,6 @@ package textfiletest
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
@@ -25,25 +24,4 @@ func Lint(t testing.TB, path string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics %s: %v\n%s", path, err, out)
 	}
-}
-
-// TempDir is t.TempDir for tests that also run under Wine, where os.RemoveAll
-// fails ("Invalid function") though plain removes work: the folder is
-// emptied file by file. Tests keep their folders flat.
-func TempDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "ose-textfile-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-		if err := os.Remove(dir); err != nil {
-			t.Errorf("cleaning up: %v", err)
-		}
-	})
-	return dir
 }
