@@ -40,8 +40,10 @@ func AddFlags(app *kingpin.Application) *Options {
 		Default("10s").DurationVar(&o.Sampler.Window)
 	app.Flag("collector.dbserver.interval", "How often DbServer.exe's CPU time is sampled.").
 		Default("1s").DurationVar(&o.Sampler.Interval)
+	// Searching the whole table is most of the sampler's cost (docs/performance.md);
+	// a DbServer.exe that restarts is found within this, far inside the 5-minute idle window.
 	app.Flag("collector.dbserver.rediscover", "How often the whole process table is searched for DbServer.exe; in between only known PIDs are read.").
-		Default("5s").DurationVar(&o.Sampler.Rediscover)
+		Default("10s").DurationVar(&o.Sampler.Rediscover)
 	o.Share = share.AddFlags(app)
 	o.Reboot = reboot.AddFlags(app)
 	return o
