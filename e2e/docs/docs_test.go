@@ -45,6 +45,10 @@ type snippet struct {
 	line int    // line of the opening fence
 	kind string // the marker, e.g. "promtool: config"
 	text string
+	// name is the file name a second comment line gives the snippet
+	// ("# officescan-central.rules.yml"); other snippets of the same page
+	// that refer to that name find it beside them.
+	name string
 }
 
 func (s snippet) String() string { return fmt.Sprintf("%s:%d (%s)", s.file, s.line, s.kind) }
@@ -52,6 +56,7 @@ func (s snippet) String() string { return fmt.Sprintf("%s:%d (%s)", s.file, s.li
 var (
 	fenceRE  = regexp.MustCompile("^([ \t]*)(```+|~~~+)[ \t]*([A-Za-z0-9_-]*)")
 	markerRE = regexp.MustCompile(`^#\s*(promtool|amtool|officescan_exporter):\s*([a-z_-]+)\s*$`)
+	nameRE   = regexp.MustCompile(`^#\s*([A-Za-z0-9_.-]+\.ya?ml)\s*$`)
 )
 
 // blocks returns the fenced code blocks of one markdown file. A fence
@@ -106,7 +111,13 @@ func extract(file string, data []byte) ([]snippet, error) {
 			continue
 		}
 		if m := markerRE.FindStringSubmatch(strings.TrimSpace(b.body[0])); m != nil {
-			out = append(out, snippet{file: file, line: b.line, kind: m[1] + ": " + m[2], text: strings.Join(b.body, "\n") + "\n"})
+			sn := snippet{file: file, line: b.line, kind: m[1] + ": " + m[2], text: strings.Join(b.body, "\n") + "\n"}
+			if len(b.body) > 1 {
+				if n := nameRE.FindStringSubmatch(strings.TrimSpace(b.body[1])); n != nil {
+					sn.name = n[1]
+				}
+			}
+			out = append(out, sn)
 		}
 	}
 	return out, nil
@@ -142,11 +153,21 @@ func queries(b block) (exprs []string, lines []int) {
 // output and an error when the tool rejects the snippet.
 type checker func(t *testing.T, dir, path string) ([]byte, error)
 
-// workspace is a folder holding the snippet, with the project's rules beside
-// it so that a config naming officescan.rules.yml has its rules checked too.
-func workspace(t *testing.T, root, name, text string) (string, string) {
+// workspace is a folder holding the snippet, with the project's rules and
+// the page's named snippets beside it, so that a config naming
+// officescan.rules.yml or a rules file shown on the same page has that file
+// checked too.
+func workspace(t *testing.T, root, name, text string, beside ...snippet) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
+	for _, b := range beside {
+		if b.name == "" || b.name == name {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dir, b.name), []byte(b.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rules, err := os.ReadFile(filepath.Join(root, "alerts", "officescan.rules.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +267,13 @@ func TestDocsSnippets(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s: unknown marker %q (known: promtool: config|rules|file_sd, amtool: config, officescan_exporter: config)", s, s.kind)
 			}
-			dir, path := workspace(t, root, "snippet.yml", s.text)
+			var page []snippet
+			for _, o := range snippets {
+				if o.file == s.file && o != s {
+					page = append(page, o)
+				}
+			}
+			dir, path := workspace(t, root, "snippet.yml", s.text, page...)
 			out, err := c(t, dir, path)
 			if err != nil {
 				t.Fatalf("%s is rejected: %v\n%s\n--- snippet ---\n%s", s, err, out, s.text)
@@ -312,7 +339,7 @@ func TestCheckersRejectBrokenSnippets(t *testing.T) {
 
 func TestExtract(t *testing.T) {
 	md := "text\n" +
-		"```yaml\n# promtool: rules\ngroups: []\n```\n" +
+		"```yaml\n# promtool: rules\n# central.rules.yml\ngroups: []\n```\n" +
 		"```yaml\nno: marker\n```\n" +
 		"```sh\n# promtool: config\n```\n" +
 		"1. a step\n\n   ```yaml\n   # amtool: config\n   route: {}\n   ```\n" +
@@ -322,9 +349,9 @@ func TestExtract(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []snippet{
-		{"x.md", 2, "promtool: rules", "# promtool: rules\ngroups: []\n"},
-		{"x.md", 14, "amtool: config", "# amtool: config\nroute: {}\n"},
-		{"x.md", 18, "officescan_exporter: config", "# officescan_exporter: config\nx: \"```\"\n"},
+		{"x.md", 2, "promtool: rules", "# promtool: rules\n# central.rules.yml\ngroups: []\n", "central.rules.yml"},
+		{"x.md", 15, "amtool: config", "# amtool: config\nroute: {}\n", ""},
+		{"x.md", 19, "officescan_exporter: config", "# officescan_exporter: config\nx: \"```\"\n", ""},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) || len(got) != len(want) {
 		t.Fatalf("extract:\n got %q\nwant %q", got, want)
