@@ -10,6 +10,12 @@
 //	# amtool: config               amtool check-config
 //	# officescan_exporter: config  the exporter loads it as --config.file (every key a flag, every value parsed)
 //
+// A second comment line naming a file ("# officescan-central.rules.yml")
+// puts the snippet under that name beside the page's other snippets, so a
+// config that loads it has it checked too. Every ```promql block must parse
+// with Prometheus' parser, and relative links must reach existing files and
+// headings.
+//
 // The marker stays in the copied snippet as a harmless comment. Blocks
 // without one are prose-level fragments (a single alert, a flag list) and
 // are not checked. The tools come from scripts/deps.sh; a missing tool fails.
@@ -402,4 +408,74 @@ func TestDocsPromQLParses(t *testing.T) {
 		t.Errorf("only %d PromQL examples found in docs/*.md; is the promql block parsing broken?", n)
 	}
 	t.Logf("%d PromQL examples parse", n)
+}
+
+var (
+	linkRE    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	headingRE = regexp.MustCompile("^#{1,6}\\s+(.*?)\\s*$")
+	slugDrop  = regexp.MustCompile(`[^\p{L}\p{N} _-]`)
+)
+
+// anchors returns the GitHub anchors of a markdown file's headings (outside
+// code blocks): lower case, punctuation dropped, spaces to hyphens.
+func anchors(data []byte) map[string]bool {
+	out := map[string]bool{}
+	inCode := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if fenceRE.MatchString(line) {
+			inCode = !inCode
+			continue
+		}
+		if m := headingRE.FindStringSubmatch(line); m != nil && !inCode {
+			out[strings.ReplaceAll(slugDrop.ReplaceAllString(strings.ToLower(m[1]), ""), " ", "-")] = true
+		}
+	}
+	return out
+}
+
+// Relative links between the docs (and to files of the repository) point to
+// files that exist, and to headings that exist.
+func TestDocsLinksResolve(t *testing.T) {
+	root := e2eutil.Root(t)
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, f)
+		for i, line := range strings.Split(string(data), "\n") {
+			for _, m := range linkRE.FindAllStringSubmatch(line, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				n++
+				path, anchor, _ := strings.Cut(target, "#")
+				dest := f
+				if path != "" {
+					dest = filepath.Join(filepath.Dir(f), filepath.FromSlash(path))
+				}
+				destData, err := os.ReadFile(dest)
+				if err != nil {
+					if st, serr := os.Stat(dest); serr == nil && st.IsDir() && anchor == "" {
+						continue
+					}
+					t.Errorf("%s:%d: link %q: %v", rel, i+1, target, err)
+					continue
+				}
+				if anchor != "" && strings.HasSuffix(dest, ".md") && !anchors(destData)[anchor] {
+					t.Errorf("%s:%d: link %q: no heading with anchor #%s in %s", rel, i+1, target, anchor, filepath.Base(dest))
+				}
+			}
+		}
+	}
+	if n < 30 {
+		t.Errorf("only %d relative links found; is the link parsing broken?", n)
+	}
+	t.Logf("%d relative links resolve", n)
 }
