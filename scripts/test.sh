@@ -20,7 +20,9 @@ for stage in scripts/test.d/*.sh; do
     failed+=("$name")
   fi
 done
-printf '\n%d stages, %d failed, %ds\n' "$(ls scripts/test.d/*.sh | wc -l)" "${#failed[@]}" $((SECONDS - start))
+total=$(ls scripts/test.d/*.sh | wc -l)
+printf '\nall stages took %ds\n' $((SECONDS - start))
+printf 'stages: %d passed, %d failed\n' $((total - ${#failed[@]})) "${#failed[@]}"
 if ((${#failed[@]})); then
   printf 'failed: %s\n' "${failed[*]}"
   exit 1
