@@ -1,3 +1,8 @@
+//go:build !windows
+
+// The docs are checked by promtool, amtool and the Linux exporter, programs
+// that run on this side of Wine; the docs are the same for every OS.
+
 // Package docs checks the configuration examples in docs/*.md with the real
 // tools that read them, so that a snippet a reader copies is one Prometheus,
 // Alertmanager or the exporter accepts.
