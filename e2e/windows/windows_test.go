@@ -15,11 +15,13 @@
 package windows
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -219,6 +221,20 @@ func TestWindowsExporterUnderWine(t *testing.T) {
 	// by up to half a second of CPU.
 	if math.Abs(exported-used) > 0.6 {
 		t.Fatalf("officescan_dbserver_cpu_seconds_total grew by %.2f s while Linux accounted %.2f s to the DbServer.exe process", exported, used)
+	}
+
+	// The Windows build's own verdict, as an administrator asks it at the
+	// server console: the Login Script and the busy database both block.
+	chk := w.command(exporter, "check", "--collector.dbserver.window=2s", "--collector.dbserver.interval=500ms")
+	out, err := chk.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("check under Wine: %v, want exit code 1 (blocked)\n%s", err, out)
+	}
+	for _, row := range []string{`blocked\s+AutoPcc\s`, `blocked\s+DbServer\s`} {
+		if !regexp.MustCompile(row).Match(out) {
+			t.Errorf("check output has no row matching %q:\n%s", row, out)
+		}
 	}
 }
 
