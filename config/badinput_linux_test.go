@@ -71,7 +71,7 @@ func TestLoad100MBIsRefusedUnread(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Load(path)
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "larger than 1048576 bytes") {
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "larger than the 1048576 byte limit") {
 		t.Fatalf("error %v, want one naming %s and the 1 MiB limit", err, path)
 	}
 }

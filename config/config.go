@@ -13,12 +13,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"io/fs"
 	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/officescan-exporter/officescan_exporter/internal/regularfile"
 )
 
 // MaxSize caps the config file; anything larger is not a config file.
@@ -60,26 +61,13 @@ type File struct {
 
 // Load reads and validates the file at path.
 func Load(path string) (*File, error) {
-	// Looked at before it is opened: opening a FIFO waits for a writer, so
-	// a FIFO given by mistake would hang the start-up.
-	if st, err := os.Stat(path); err != nil {
+	data, _, err := regularfile.Read(path, MaxSize)
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe):
 		return nil, fmt.Errorf("reading config file: %w", err)
-	} else if st.IsDir() {
-		return nil, fmt.Errorf("config file %s: is a directory", path)
-	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("config file %s: not a regular file (%s)", path, st.Mode().Type())
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading config file: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading config file %s: %w", path, err)
-	}
-	if len(data) > MaxSize {
-		return nil, fmt.Errorf("config file %s: larger than %d bytes", path, MaxSize)
+	case err != nil:
+		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	return Parse(path, data)
 }

@@ -32,7 +32,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -42,6 +41,8 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/officescan-exporter/officescan_exporter/internal/regularfile"
 )
 
 // MaxSize caps the files ReadFile accepts. Ofcscan.ini is a few hundred
@@ -170,34 +171,9 @@ func readSettled(path string) ([]byte, error) {
 // readOnce reads the whole file and returns its modification time; data is
 // nil when the file changed during the read.
 func readOnce(path string) (data []byte, mod time.Time, err error) {
-	// Looked at before it is opened: opening a FIFO waits for a writer and
-	// reading a device may never end, and either would hang the collector.
-	if st, err := os.Stat(path); err != nil {
-		return nil, mod, readErr(path, err)
-	} else if !st.Mode().IsRegular() {
-		return nil, mod, fmt.Errorf("reading %s: not a regular file", path)
-	}
-	f, err := os.Open(path)
+	data, before, err := regularfile.Read(path, MaxSize)
 	if err != nil {
 		return nil, mod, readErr(path, err)
-	}
-	defer f.Close()
-	before, err := f.Stat()
-	if err != nil {
-		return nil, mod, readErr(path, err)
-	}
-	if !before.Mode().IsRegular() {
-		return nil, mod, fmt.Errorf("reading %s: not a regular file", path)
-	}
-	if before.Size() > MaxSize {
-		return nil, mod, fmt.Errorf("reading %s: %d bytes is larger than the %d byte limit for an ini file", path, before.Size(), MaxSize)
-	}
-	data, err = io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, mod, readErr(path, err)
-	}
-	if len(data) > MaxSize {
-		return nil, mod, fmt.Errorf("reading %s: larger than the %d byte limit for an ini file", path, MaxSize)
 	}
 	mod = before.ModTime()
 	after, err := os.Stat(path)
