@@ -120,8 +120,11 @@ func (m *Matcher) Match(rel string) bool {
 			}
 			continue
 		}
-		for i := range elems {
-			if ok, _ := path.Match(p, strings.Join(elems[:i+1], "/")); ok {
+		// '*' never matches '/', so a pattern of k+1 elements can only match
+		// the path's first k+1: joining every prefix would be quadratic in a
+		// deep path, and paths come from other machines' sessions.
+		if n := strings.Count(p, "/") + 1; len(elems) >= n {
+			if ok, _ := path.Match(p, strings.Join(elems[:n], "/")); ok {
 				return true
 			}
 		}
