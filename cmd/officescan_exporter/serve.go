@@ -36,7 +36,7 @@ func newServeCommand(a *app) *serveCommand {
 	s.cmd = a.kp.Command("serve", "Serve metrics for Prometheus (the default).").Default()
 	s.web = webflag.AddFlags(a.kp, ":9745")
 	a.kp.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.metricsPath)
-	a.kp.Flag("web.disable-exporter-metrics", "Leave out the exporter's own go_* and process_* metrics.").BoolVar(&s.noExporterMets)
+	a.kp.Flag("web.disable-exporter-metrics", "Leave out the exporter's own go_* and process_* metrics.").Default("false").BoolVar(&s.noExporterMets)
 	a.kp.Flag("web.max-requests", "Most concurrent scrapes; more get 503. 0 means no limit.").Default("40").IntVar(&s.maxRequests)
 	a.kp.Flag("web.page-refresh", "How often the landing page reloads itself in the browser; 0 never.").Default("15s").DurationVar(&s.pageRefresh)
 	return s
