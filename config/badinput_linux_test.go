@@ -7,42 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/officescan-exporter/officescan_exporter/internal/asuser"
+	"github.com/officescan-exporter/officescan_exporter/internal/regularfile/regularfiletest"
 )
 
+// A FIFO, a device or a symlink loop given as --config.file must fail start-up
+// at once, naming the file, never hang it.
 func TestLoadRefusesWhatIsNotAFile(t *testing.T) {
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.yml")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	loop := filepath.Join(dir, "loop.yml")
-	if err := os.Symlink(loop, loop); err != nil {
-		t.Fatal(err)
-	}
-	for name, tc := range map[string]struct {
-		path, want string
-	}{
-		// Opening a FIFO waits for a writer: it would hang the start-up.
-		"fifo":          {fifo, "not a regular file"},
-		"character dev": {"/dev/zero", "not a regular file"},
-		"symlink loop":  {loop, "too many levels of symbolic links"},
-	} {
-		done := make(chan error, 1)
-		go func() { _, err := Load(tc.path); done <- err }()
-		select {
-		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), tc.path) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("%s: error %v, want one naming %s and containing %q", name, err, tc.path, tc.want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s: Load(%s) still blocked after 5 s", name, tc.path)
-		}
-	}
+	regularfiletest.RefusesNonFiles(t, func(path string) error {
+		_, err := Load(path)
+		return err
+	})
 }
 
 // TestLoadUnreadableNamesTheFile reads a file with no read permission as an
