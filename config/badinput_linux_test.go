@@ -2,14 +2,11 @@ package config
 
 import (
 	"bytes"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/officescan-exporter/officescan_exporter/internal/asuser"
 	"github.com/officescan-exporter/officescan_exporter/internal/regularfile/regularfiletest"
 )
 
@@ -25,19 +22,10 @@ func TestLoadRefusesWhatIsNotAFile(t *testing.T) {
 // TestLoadUnreadableNamesTheFile reads a file with no read permission as an
 // unprivileged user (root would read it anyway).
 func TestLoadUnreadableNamesTheFile(t *testing.T) {
-	if asuser.Child() {
-		path := os.Getenv("OSE_TEST_CONFIG")
+	regularfiletest.RefusesUnreadable(t, []byte(valid), func(path string) error {
 		_, err := Load(path)
-		if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), path) {
-			t.Fatalf("error %v, want permission denied naming %s", err, path)
-		}
-		return
-	}
-	path := filepath.Join(asuser.Dir(t), "officescan.yml")
-	if err := os.WriteFile(path, []byte(valid), 0o000); err != nil {
-		t.Fatal(err)
-	}
-	asuser.Run(t, "TestLoadUnreadableNamesTheFile", "OSE_TEST_CONFIG="+path)
+		return err
+	})
 }
 
 // TestLoad100MBIsRefusedUnread: refused after reading MaxSize+1 bytes, not

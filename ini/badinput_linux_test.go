@@ -1,14 +1,8 @@
 package ini
 
 import (
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/officescan-exporter/officescan_exporter/internal/asuser"
 	"github.com/officescan-exporter/officescan_exporter/internal/regularfile/regularfiletest"
 )
 
@@ -24,17 +18,8 @@ func TestReadFileRefusesWhatIsNotAFile(t *testing.T) {
 // TestReadFileUnreadableNamesTheFile reads a file with no read permission as
 // an unprivileged user (root would read it anyway).
 func TestReadFileUnreadableNamesTheFile(t *testing.T) {
-	if asuser.Child() {
-		path := os.Getenv("OSE_TEST_INI")
+	regularfiletest.RefusesUnreadable(t, []byte("[S]\r\nK=1\r\n"), func(path string) error {
 		_, err := ReadFile(path)
-		if !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), path) {
-			t.Fatalf("error %v, want permission denied naming %s", err, path)
-		}
-		return
-	}
-	path := filepath.Join(asuser.Dir(t), "Ofcscan.ini")
-	if err := os.WriteFile(path, []byte("[S]\r\nK=1\r\n"), 0o000); err != nil {
-		t.Fatal(err)
-	}
-	asuser.Run(t, "TestReadFileUnreadableNamesTheFile", "OSE_TEST_INI="+path)
+		return err
+	})
 }

@@ -5,12 +5,15 @@ package regularfiletest
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/officescan-exporter/officescan_exporter/internal/asuser"
 )
 
 // RefusesNonFiles gives read a FIFO, a character device and a symlink loop,
@@ -51,4 +54,27 @@ func RefusesNonFiles(t *testing.T, read func(path string) error) {
 
 func says(s string) func(error) bool {
 	return func(err error) bool { return strings.Contains(err.Error(), s) }
+}
+
+const unreadableEnv = "OSE_TEST_UNREADABLE"
+
+// RefusesUnreadable writes content to a file nobody may read and checks, as
+// an unprivileged user (root reads any file), that read fails with
+// "permission denied" naming the file. Call it as the whole of a test: the
+// test runs again in a child process (internal/asuser), where only the check
+// is done.
+func RefusesUnreadable(t *testing.T, content []byte, read func(path string) error) {
+	t.Helper()
+	if asuser.Child() {
+		path := os.Getenv(unreadableEnv)
+		if err := read(path); !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), path) {
+			t.Fatalf("error %v, want permission denied naming %s", err, path)
+		}
+		return
+	}
+	path := filepath.Join(asuser.Dir(t), "unreadable")
+	if err := os.WriteFile(path, content, 0o000); err != nil {
+		t.Fatal(err)
+	}
+	asuser.Run(t, t.Name(), unreadableEnv+"="+path)
 }
