@@ -34,6 +34,9 @@ type Usage struct {
 	// window; valid only once a whole window has been sampled.
 	Utilization      float64
 	UtilizationValid bool
+	// NumCPU is the number of logical CPUs Utilization is a share of
+	// (SamplerConfig.NumCPU, at least 1).
+	NumCPU int
 	// Sampled is when the last sample was taken; zero before the first.
 	Sampled time.Time
 	// Err is the last sample's error; the other fields then hold the last
@@ -162,7 +165,7 @@ func (s *Sampler) Step(now time.Time) {
 	}
 	s.points = s.points[cut:]
 
-	s.usage = Usage{Processes: len(found), User: s.user, System: s.system, Sampled: now}
+	s.usage = Usage{Processes: len(found), User: s.user, System: s.system, NumCPU: s.cfg.NumCPU, Sampled: now}
 	oldest := s.points[0]
 	elapsed := now.Sub(oldest.at)
 	// Half an interval of slack absorbs ticker jitter.

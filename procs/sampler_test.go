@@ -43,8 +43,8 @@ func TestSamplerUtilizationNeedsAWholeWindow(t *testing.T) {
 	if !u.UtilizationValid || !near(u.Utilization, 0.5) {
 		t.Fatalf("utilization = %v (valid %v), want 0.5 (one core of two)", u.Utilization, u.UtilizationValid)
 	}
-	if !near(u.User, 7.5) || !near(u.System, 2.5) || u.Processes != 1 {
-		t.Fatalf("usage = %+v, want user 7.5 system 2.5, 1 process", u)
+	if !near(u.User, 7.5) || !near(u.System, 2.5) || u.Processes != 1 || u.NumCPU != 2 {
+		t.Fatalf("usage = %+v, want user 7.5 system 2.5, 1 process, 2 CPUs", u)
 	}
 }
 

@@ -26,13 +26,13 @@ func BenchmarkUpdate(b *testing.B) {
 				s.Step(t0.Add(time.Duration(i) * time.Second))
 			}
 			c := New(s, time.Hour)
-			ch := make(chan prometheus.Metric, 4)
+			ch := make(chan prometheus.Metric, 5)
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := c.Update(context.Background(), ch); err != nil {
 					b.Fatal(err)
 				}
-				for range 4 {
+				for range 5 {
 					<-ch
 				}
 			}

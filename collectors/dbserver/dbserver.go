@@ -36,6 +36,10 @@ var (
 		prometheus.BuildFQName(exporter.Namespace, subsystem, "cpu_utilization_ratio"),
 		"CPU used by DbServer.exe processes as a share of all logical CPUs (0..1, as Task Manager shows it), averaged over the sampling window; absent until the first window is complete.",
 		nil, nil)
+	logicalCPUsDesc = prometheus.NewDesc(
+		prometheus.BuildFQName(exporter.Namespace, "", "logical_cpus"),
+		"Logical CPUs of this machine: the denominator of officescan_dbserver_cpu_utilization_ratio, and the number the idle threshold on officescan_dbserver_cpu_seconds_total is scaled by.",
+		nil, nil)
 )
 
 // Usage is what the collector needs from a sampler.
@@ -74,6 +78,9 @@ func (c *Collector) Update(_ context.Context, ch chan<- prometheus.Metric) error
 	if u.UtilizationValid {
 		ch <- prometheus.MustNewConstMetric(utilizationDesc, prometheus.GaugeValue, u.Utilization)
 	}
+	// The sampler's own denominator, so that the ratio times this is the
+	// number of CPUs DbServer.exe kept busy.
+	ch <- prometheus.MustNewConstMetric(logicalCPUsDesc, prometheus.GaugeValue, float64(u.NumCPU))
 	return nil
 }
 

@@ -45,6 +45,9 @@ func TestBusyDatabaseAndLoginScripts(t *testing.T) {
 		if math.Abs(u-oneCore) > 0.15 {
 			return e2eutil.Errorf("utilization %v, want within 0.15 of one core's share %v", u, oneCore)
 		}
+		if v, _ := e2eutil.Value(m, "officescan_logical_cpus"); v != float64(runtime.NumCPU()) {
+			return e2eutil.Errorf("officescan_logical_cpus = %v, want %d, the ratio's denominator", v, runtime.NumCPU())
+		}
 		user, _ := e2eutil.Value(m, "officescan_dbserver_cpu_seconds_total", "mode=user")
 		sys, _ := e2eutil.Value(m, "officescan_dbserver_cpu_seconds_total", "mode=system")
 		firstCPU = user + sys
@@ -61,7 +64,7 @@ func TestBusyDatabaseAndLoginScripts(t *testing.T) {
 
 // volatile are the series whose values change between runs; the golden file
 // keeps their names and labels, not their values.
-var volatile = regexp.MustCompile(`^(officescan_dbserver_cpu_seconds_total|officescan_dbserver_cpu_utilization_ratio|officescan_scrape_collector_duration_seconds|officescan_exporter_build_info)\b`)
+var volatile = regexp.MustCompile(`^(officescan_dbserver_cpu_seconds_total|officescan_dbserver_cpu_utilization_ratio|officescan_scrape_collector_duration_seconds|officescan_exporter_build_info|officescan_logical_cpus)\b`)
 
 func TestGoldenMetricsAndPromtool(t *testing.T) {
 	e2eutil.Require(t)
