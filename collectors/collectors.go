@@ -27,8 +27,12 @@ type Options struct {
 	// Settings maps console settings to ini keys; it comes from the config
 	// file, not from flags.
 	Settings map[string]config.Setting
-	Share    *share.Options
-	Reboot   *reboot.Options
+	// Waivers are the config file's waivers. They belong to no collector:
+	// exporter.NewWaiverCollector exports them on every scrape, and the
+	// verdict reads them, whatever collectors are switched on.
+	Waivers []config.Waiver
+	Share   *share.Options
+	Reboot  *reboot.Options
 }
 
 // AddFlags adds the collectors' tuning flags to app.

@@ -1,7 +1,9 @@
 // Package config reads the --config.file YAML file.
 //
-// The file has two reserved keys, server_dir and settings (the console
-// setting mapping, see the settings collector). Every other key names a
+// The file has three reserved keys: server_dir, settings (the console
+// setting mapping, see the settings collector) and waivers (hazards that do
+// not apply to this server, each with the reason why; see Waiver). Every
+// other key names a
 // command-line flag, nested or dotted (`web: {listen-address: ":9799"}` or
 // `web.listen-address: ":9799"`), and becomes that flag's default, so a flag
 // given on the command line wins over the file. Anything the exporter does not
@@ -19,6 +21,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/officescan-exporter/officescan_exporter/hazard"
 	"github.com/officescan-exporter/officescan_exporter/internal/regularfile"
 )
 
@@ -51,12 +54,31 @@ type FlagValue struct {
 	Source string
 }
 
+// Waiver leaves one hazard out of the verdict, on purpose and visibly: the
+// exporter exports it as officescan_hazard_waived{hazard,reason}, and the
+// verdict shows it. It is written in the file as
+//
+//	waivers:
+//	  dbserver: "this server's database is SQL Server, not DbServer.exe"
+//
+// Switching a collector off is never a waiver.
+type Waiver struct {
+	// Hazard is one of hazard.WaivableNames().
+	Hazard string
+	// Reason says why the hazard does not apply to this server; never empty.
+	Reason string
+	// Source is "file:line" of the waiver, for messages.
+	Source string
+}
+
 // File is a parsed config file.
 type File struct {
 	Path      string
 	ServerDir string
 	Settings  map[string]Setting
-	Flags     []FlagValue
+	// Waivers are in the file's order; each hazard appears at most once.
+	Waivers []Waiver
+	Flags   []FlagValue
 }
 
 // Load reads and validates the file at path.
@@ -134,6 +156,8 @@ func (p *parser) top(n *yaml.Node) error {
 			return err
 		case "settings":
 			return p.settings(v)
+		case "waivers":
+			return p.waivers(v)
 		default:
 			return p.flags(k.Value, v)
 		}
@@ -238,6 +262,49 @@ func (p *parser) settings(n *yaml.Node) error {
 		p.cfg.Settings[k.Value] = s
 		return nil
 	})
+}
+
+// waivers reads the waivers mapping: hazard name to reason. An empty
+// mapping (or a bare `waivers:`) waives nothing.
+func (p *parser) waivers(n *yaml.Node) error {
+	valid := strings.Join(hazard.WaivableNames(), ", ")
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return p.errorf(n, "waivers must be a mapping of hazard name to reason, one per line like `dbserver: \"this server's database is SQL Server\"` (hazards that can be waived: %s)", valid)
+	}
+	return p.pairs(n, "waivers", func(k, v *yaml.Node) error {
+		if !waivable(k.Value) {
+			hint := ""
+			for _, h := range hazard.WaivableNames() {
+				if strings.EqualFold(h, strings.TrimSpace(k.Value)) && h != k.Value {
+					hint = fmt.Sprintf(" (did you mean %q? hazard names are lower-case)", h)
+				}
+			}
+			return p.errorf(k, "waivers: %q is not a hazard that can be waived%s; the hazards that can be waived are: %s", k.Value, hint, valid)
+		}
+		// Only a string is a reason: `dbserver: true` or `dbserver: 1`
+		// would waive the hazard without saying why.
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
+			return p.errorf(v, "waivers.%s must be the reason for the waiver, in quotes, like %s: \"this server's database is SQL Server\"", k.Value, k.Value)
+		}
+		reason := strings.TrimSpace(v.Value)
+		if reason == "" {
+			return p.errorf(v, "waivers.%s: the reason is empty; say why this hazard does not apply to this server", k.Value)
+		}
+		p.cfg.Waivers = append(p.cfg.Waivers, Waiver{Hazard: k.Value, Reason: reason, Source: p.where(k)})
+		return nil
+	})
+}
+
+func waivable(name string) bool {
+	for _, n := range hazard.WaivableNames() {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 func known(name string) bool {

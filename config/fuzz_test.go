@@ -14,6 +14,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("web:\n  listen-address: [':1']\nlog.level: debug\n"))
 	f.Add([]byte("settings:\n  firewall: &a {file: x, section: s, key: k, enabled_values: [1], disabled_values: [0]}\n  kernel_driver_restart_notification: *a\n"))
 	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("waivers:\n  dbserver: \"SQL Server\"\n  share: &r no clients\n  autopcc: *r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("fuzz.yml", data)
 		if err != nil {
@@ -40,8 +41,15 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("mapping source %q does not name the file", s.Source)
 			}
 		}
+		seen := map[string]bool{}
+		for _, w := range cfg.Waivers {
+			if !waivable(w.Hazard) || seen[w.Hazard] || strings.TrimSpace(w.Reason) == "" || !strings.HasPrefix(w.Source, "fuzz.yml:") {
+				t.Fatalf("accepted waiver %+v (an unknown or repeated hazard, no reason, or no source)", w)
+			}
+			seen[w.Hazard] = true
+		}
 		for _, fv := range cfg.Flags {
-			if fv.Name == "" || fv.Name == "server_dir" || fv.Name == "settings" {
+			if fv.Name == "" || fv.Name == "server_dir" || fv.Name == "settings" || fv.Name == "waivers" {
 				t.Fatalf("reserved or empty name taken as a flag: %+v", fv)
 			}
 		}

@@ -37,7 +37,7 @@ type app struct {
 
 func newApp() *app {
 	a := &app{kp: kingpin.New(name, "Tells when it is safe to upgrade a Trend Micro OfficeScan / Apex One server.")}
-	a.kp.Flag("config.file", "YAML config file: the console setting mapping, server_dir, and defaults for any flag (a flag on the command line wins).").
+	a.kp.Flag("config.file", "YAML config file: the console setting mapping, waivers of hazards that do not apply to this server, server_dir, and defaults for any flag (a flag on the command line wins).").
 		PlaceHolder("FILE").String()
 	a.logCfg = &promslog.Config{}
 	promslogflag.AddFlags(a.kp, a.logCfg)
@@ -64,6 +64,7 @@ func (a *app) parse(args []string) (string, error) {
 		}
 		a.cfg = cfg
 		a.opts.Settings = cfg.Settings
+		a.opts.Waivers = cfg.Waivers
 	}
 	cmd, err := a.kp.Parse(args)
 	if err != nil {

@@ -62,14 +62,9 @@ func (s *serveCommand) serve(ctx context.Context) error {
 	scraper := s.a.registry.Build(ctx, logger, scrapeOpts)
 	logger.Info("collectors enabled", "collectors", scraper.Names())
 
-	own := prometheus.NewRegistry()
-	own.MustRegister(versioncollector.NewCollector(name))
-	if !s.noExporterMets {
-		own.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
-	}
 	mux := http.NewServeMux()
 	mux.Handle(s.metricsPath, exporter.Handler(scraper, logger, exporter.HandlerOptions{
-		ExporterMetrics: own,
+		ExporterMetrics: s.exporterMetrics(),
 		MaxRequests:     s.maxRequests,
 		TimeoutOffset:   500 * time.Millisecond,
 	}))
@@ -99,4 +94,16 @@ func (s *serveCommand) serve(ctx context.Context) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	}
+}
+
+// exporterMetrics is the registry of what every scrape carries besides the
+// collectors: the build info, the config file's waivers (never switched off
+// with a collector) and, unless disabled, the go_* and process_* metrics.
+func (s *serveCommand) exporterMetrics() *prometheus.Registry {
+	own := prometheus.NewRegistry()
+	own.MustRegister(versioncollector.NewCollector(name), exporter.NewWaiverCollector(s.a.opts.Waivers))
+	if !s.noExporterMets {
+		own.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
+	}
+	return own
 }
