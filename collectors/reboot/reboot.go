@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,7 +92,7 @@ var (
 	agentInfoDesc = prometheus.NewDesc(
 		prometheus.BuildFQName(exporter.Namespace, subsystem, "info"),
 		"Always 1 where an OfficeScan / Apex One agent is installed: its version (Misc.\\ProgramVer), "+
-			"build (Misc.\\BuildNum) and server (Server) from HKLM\\SOFTWARE\\[WOW6432Node\\]TrendMicro\\PC-cillinNTCorp\\CurrentVersion.",
+			"build (Misc.\\BuildNum) and server (Server, lower-case, without a port) from HKLM\\SOFTWARE\\[WOW6432Node\\]TrendMicro\\PC-cillinNTCorp\\CurrentVersion.",
 		[]string{"version", "build", "server"}, nil)
 )
 
@@ -174,7 +176,7 @@ func (c *Collector) Update(_ context.Context, ch chan<- prometheus.Metric) error
 	ch <- prometheus.MustNewConstMetric(windowsRebootDesc, prometheus.GaugeValue, boolValue(wu), ReasonWindowsUpdate)
 	ch <- prometheus.MustNewConstMetric(windowsRebootDesc, prometheus.GaugeValue, boolValue(queued), ReasonPendingFileRename)
 	if ag.installed {
-		ch <- prometheus.MustNewConstMetric(agentInfoDesc, prometheus.GaugeValue, 1, ag.version, ag.build, ag.server)
+		ch <- prometheus.MustNewConstMetric(agentInfoDesc, prometheus.GaugeValue, 1, ag.version, ag.build, ServerName(ag.server))
 	}
 	return nil
 }
@@ -253,6 +255,32 @@ func (c *Collector) str(key, value string) (string, error) {
 		return "", fmt.Errorf(`reading HKLM\%s\%s: %w`, key, value, err)
 	}
 	return s, nil
+}
+
+// ServerName is the agent's Server value as the officescan_server_address_info
+// join compares it: lower-case, without a port, the brackets of an IPv6
+// literal, a URL's scheme and path, or the root's trailing dot, and an IP
+// address in its canonical form. "OSCE01.Corp.Example:8080" is
+// "osce01.corp.example" and "[fe80::1]:443" is "fe80::1"; an IPv6 address
+// without brackets has no port and stays whole.
+func ServerName(v string) string {
+	host := strings.ToLower(strings.TrimSpace(v))
+	if _, rest, ok := strings.Cut(host, "://"); ok {
+		host, _, _ = strings.Cut(rest, "/")
+	}
+	if rest, ok := strings.CutPrefix(host, "["); ok {
+		if end := strings.IndexByte(rest, ']'); end >= 0 {
+			host = rest[:end]
+		}
+	} else if i := strings.IndexByte(host, ':'); i >= 0 && i == strings.LastIndexByte(host, ':') {
+		// One colon: host:port. Two or more: an IPv6 address.
+		host = host[:i]
+	}
+	// As the addresses collector writes them: 2001:DB8:0::1 is 2001:db8::1.
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.WithZone("").Unmap().String()
+	}
+	return strings.TrimSuffix(host, ".")
 }
 
 func boolValue(b bool) float64 {

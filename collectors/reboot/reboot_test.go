@@ -195,6 +195,11 @@ func TestCollector(t *testing.T) {
 			f.set(SessionManagerKey, queue1, encodeMultiSZ(otherVendorDelete...))
 			return f
 		}, infoFirst(0, 0, 1, 0)},
+		{"server with a port, in capitals: the label is the bare lower-case name", func() *fakeRegistry {
+			f := withAgent(wowAgentKey)
+			f.set(wowAgentKey, agentServerValue, "OSCE01.Corp.Example:8080")
+			return f
+		}, infoFirst(0, 0, 0, 0)},
 		{"unreadable version leaves its label empty", func() *fakeRegistry {
 			f := withAgent(wowAgentKey)
 			f.set(wowAgentKey, agentBuildValue, []byte{1})
