@@ -14,11 +14,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/officescan-exporter/officescan_exporter/alerts"
-	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
+	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 )
 
 // TestCommittedRulesMatchGenerator fails when officescan.rules.yml was edited
@@ -90,10 +92,12 @@ func TestSelectorWrittenOnce(t *testing.T) {
 		t.Fatal(`job="officescan" is still in rules rendered for another job`)
 	}
 	d := parseRules(t, out)
-	// Every use of an exporter series, as a whole word followed by its selector.
-	uses := regexp.MustCompile(`\b(up|officescan_scrape_collector_success|officescan_dbserver_processes|` +
-		`officescan_dbserver_cpu_utilization_ratio|officescan_autopcc_processes|` +
-		`officescan_share_login_script_open_files|officescan_setting_enabled)\b(\{[^}]*\})?`)
+	// Every use of an exporter series, as a whole name (not part of a
+	// recorded series' name) followed by its selector.
+	uses := regexp.MustCompile(`(?:^|[^:_a-zA-Z0-9])(up|officescan_scrape_collector_success|officescan_dbserver_processes|` +
+		`officescan_dbserver_cpu_seconds_total|officescan_dbserver_cpu_utilization_ratio|officescan_logical_cpus|` +
+		`officescan_autopcc_processes|officescan_share_login_script_open_files|officescan_setting_enabled|` +
+		`officescan_hazard_waived|officescan_server_address_info)\b(\{[^}]*\})?`)
 	checked := 0
 	for _, g := range d.Groups {
 		for _, r := range g.Rules {
@@ -103,16 +107,18 @@ func TestSelectorWrittenOnce(t *testing.T) {
 					t.Errorf("rule %s%s: %s used without the target selector: %s", r.Record, r.Alert, m[1], r.Expr)
 				}
 			}
-			if strings.Contains(r.Expr, "officescan_agent_reboot_pending") &&
-				!strings.Contains(r.Expr, `officescan_agent_reboot_pending{job="os_agents"}`) {
-				t.Errorf("rule %s: agent metric without the agent selector: %s", r.Record, r.Expr)
+			for _, agent := range []string{"officescan_agent_reboot_pending", "officescan_agent_info"} {
+				n := strings.Count(r.Expr, agent)
+				if n > 0 && strings.Count(r.Expr, agent+`{job="os_agents"}`) != n-strings.Count(r.Expr, agent+`{job="os_prod", env="prod"}`) {
+					t.Errorf("rule %s: %s without the agent selector: %s", r.Record, agent, r.Expr)
+				}
 			}
 		}
 	}
 	if checked < 25 {
 		t.Fatalf("only %d selector uses checked", checked)
 	}
-	promtool := e2eutil.Tool(t, "promtool")
+	promtool := tooltest.Find(t, "promtool")
 	path := filepath.Join(t.TempDir(), "site.rules.yml")
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
@@ -130,7 +136,7 @@ func TestShortenedForKeepsExpressions(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := alerts.DefaultConfig()
-	c.For = map[string]string{"OfficeScanUpgradeWindowOpen": "2s"}
+	c.For = map[string]time.Duration{"OfficeScanUpgradeWindowOpen": 2 * time.Second}
 	short, err := alerts.Render(c)
 	if err != nil {
 		t.Fatal(err)
@@ -202,20 +208,23 @@ func TestAlertConventions(t *testing.T) {
 			}
 		}
 	}
-	if alertsSeen != len(alerts.DefaultFor) {
-		t.Fatalf("%d alerts, %d for durations", alertsSeen, len(alerts.DefaultFor))
+	if want := len(hazard.AllAlerts()) + 1; alertsSeen != want {
+		t.Fatalf("%d alerts in the rules, %d in the table of hazards", alertsSeen, want)
 	}
 }
 
 func TestRenderRejectsBadConfig(t *testing.T) {
 	for name, c := range map[string]alerts.Config{
-		"braces":         {Selector: `{job="officescan"}`},
-		"metric name":    {Selector: `up{job="officescan"}`},
-		"empty":          {Selector: ``},
-		"bad agents":     {Selector: `job="a"`, AgentSelector: `job=a`},
-		"unknown alert":  {Selector: `job="a"`, For: map[string]string{"OfficeScanNope": "1m"}},
-		"bad duration":   {Selector: `job="a"`, For: map[string]string{"OfficeScanDatabaseBusy": "1 hour"}},
-		"unquoted value": {Selector: `job=officescan`},
+		"braces":          {Selector: `{job="officescan"}`},
+		"metric name":     {Selector: `up{job="officescan"}`},
+		"empty":           {Selector: ``},
+		"bad agents":      {Selector: `job="a"`, AgentSelector: `job=a`},
+		"unknown alert":   {Selector: `job="a"`, For: map[string]time.Duration{"OfficeScanNope": time.Minute}},
+		"bad duration":    {Selector: `job="a"`, For: map[string]time.Duration{"OfficeScanDatabaseBusy": 1500 * time.Millisecond}},
+		"bad label":       {Selector: `job="a"`, TargetLabels: []string{"in-stance"}},
+		"negative agents": {Selector: `job="a"`, AgentTolerance: -1},
+		"ratio of one":    {Selector: `job="a"`, AgentToleranceRatio: 1},
+		"unquoted value":  {Selector: `job=officescan`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := alerts.Render(c); err == nil {
@@ -225,30 +234,33 @@ func TestRenderRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// TestPromtoolRuleTests runs the hand-written unit tests in alerts/tests
-// (also run by scripts/test.d/20-rules.sh) with the real promtool.
+// TestPromtoolRuleTests checks the rules and runs the hand-written unit
+// tests in alerts/tests with the real promtool of both Prometheus lines.
 func TestPromtoolRuleTests(t *testing.T) {
-	promtool := e2eutil.Tool(t, "promtool")
 	files, err := filepath.Glob(filepath.Join("tests", "*.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 4 {
-		t.Fatalf("only %d test files in alerts/tests", len(files))
+	if len(files) == 0 {
+		t.Fatal("no test files in alerts/tests")
 	}
-	if b, err := exec.Command(promtool, "check", "rules", "officescan.rules.yml").CombinedOutput(); err != nil {
-		t.Fatalf("promtool check rules: %v\n%s", err, b)
-	}
-	b, err := exec.Command(promtool, append([]string{"test", "rules"}, files...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("promtool test rules: %v\n%s", err, b)
+	for line, promtool := range tooltest.Promtools(t) {
+		t.Run("prometheus_"+line, func(t *testing.T) {
+			if b, err := exec.Command(promtool, "check", "rules", "officescan.rules.yml").CombinedOutput(); err != nil {
+				t.Fatalf("promtool check rules: %v\n%s", err, b)
+			}
+			b, err := exec.Command(promtool, append([]string{"test", "rules"}, files...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("promtool test rules: %v\n%s", err, b)
+			}
+		})
 	}
 }
 
 // TestAlertmanagerExample checks the example configuration with amtool and
 // that it routes the way docs and rules assume.
 func TestAlertmanagerExample(t *testing.T) {
-	amtool := e2eutil.Tool(t, "amtool")
+	amtool := tooltest.Find(t, "amtool")
 	if b, err := exec.Command(amtool, "check-config", "alertmanager.yml").CombinedOutput(); err != nil {
 		t.Fatalf("amtool check-config: %v\n%s", err, b)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -14,11 +15,15 @@ import (
 // DemoFor shortens the alerts' `for` in the demo's copy of the rules so a
 // walk-through takes minutes, not hours. Only `for` changes: every
 // expression, the 5-minute idle window among them, is the shipped one.
-var DemoFor = map[string]string{
-	"OfficeScanLoginScriptRunning": "10s",
-	"OfficeScanDatabaseBusy":       "10s",
-	"OfficeScanUpgradeWindowOpen":  "1m",
+var DemoFor = map[string]time.Duration{
+	"OfficeScanLoginScriptRunning": 10 * time.Second,
+	"OfficeScanDatabaseBusy":       10 * time.Second,
+	"OfficeScanUpgradeWindowOpen":  time.Minute,
 }
+
+// demoScrapeInterval is the demo Prometheus' scrape interval, with room for
+// a late scrape (the rules call evidence older than 1.5 intervals stale).
+const demoScrapeInterval = 2 * time.Second
 
 // StackConfig places the demo's Prometheus and Alertmanager.
 type StackConfig struct {
@@ -36,6 +41,7 @@ type StackConfig struct {
 func WriteStack(c StackConfig) error {
 	rc := alerts.DefaultConfig()
 	rc.For = DemoFor
+	rc.ScrapeInterval = demoScrapeInterval
 	rules, err := alerts.Render(rc)
 	if err != nil {
 		return fmt.Errorf("rendering the rules: %w", err)
