@@ -16,9 +16,12 @@ import (
 type Process struct {
 	PID  int32
 	Name string
-	// Started identifies this instance of the PID (creation time in the OS's
-	// own units). A different value under the same PID is a new process, whose
-	// CPU times must not be subtracted from the old one's.
+	// Started identifies this instance of the PID: its creation time in the
+	// OS's own units (Linux: clock ticks since boot, from /proc/<pid>/stat;
+	// Windows: 100 ns units since 1601, the process's CreateTime). A
+	// different value under the same PID is a new process, whose CPU times
+	// must not be subtracted from the old one's. Source.StartedNow reads the
+	// same clock.
 	Started int64
 	// User and System are the CPU seconds the process has used since it started.
 	User, System float64
@@ -33,6 +36,9 @@ type Source interface {
 	// Processes that have exited, or whose PID now belongs to another
 	// process, are left out.
 	Refresh(procs []Process) ([]Process, error)
+	// StartedNow is the current time in the units of Process.Started: a
+	// process with a greater Started began after the call.
+	StartedNow() int64
 }
 
 // ErrNotSupported is returned by NewSource where no process source exists.

@@ -26,9 +26,12 @@ type Usage struct {
 	// Processes is how many processes with the names were running.
 	Processes int
 	// User and System are CPU seconds used by those processes while the
-	// sampler watched them. They only grow: a restarted process (a new PID or
-	// start time) starts from its first sample, so it never adds a negative or
-	// inflated delta.
+	// sampler watched them. They only grow. A process already running at the
+	// sampler's first successful sample counts from that sample: what it used
+	// before was not watched. A process that started after it (a restart, a
+	// new PID or start time) counts from its start, on first sight, so the
+	// CPU it used before the search found it (up to Rediscover) is not lost;
+	// it is counted once, even if a later read misses it for a while.
 	User, System float64
 	// Utilization is the share of all logical CPUs (0..1) used over the last
 	// window; valid only once a whole window has been sampled.
@@ -54,6 +57,15 @@ type key struct {
 	started int64
 }
 
+type goneProcess struct {
+	p   Process
+	seq uint64 // order of leaving, for dropping the oldest
+}
+
+// maxGone bounds Sampler.gone: far more DbServer.exe processes than ever run
+// at once, so only processes that exited long ago are dropped.
+const maxGone = 256
+
 // Sampler measures the CPU use of the processes with some names in the
 // background, so that a scrape only reads the result.
 type Sampler struct {
@@ -64,6 +76,17 @@ type Sampler struct {
 	// known holds the last sample by process; spare is the map the next
 	// sample is built in, so that a sample allocates no map.
 	known, spare map[key]Process
+	// gone holds the last sample of processes that left the table, so that
+	// one a read missed for a while continues from there and is never
+	// counted from its start twice. Exited processes never come back under
+	// the same key; the oldest are dropped beyond maxGone.
+	gone    map[key]goneProcess
+	goneSeq uint64
+	// watching is set by the first successful sample; watchedFrom is the
+	// source's clock (StartedNow) just before it. A process whose Started is
+	// later began while watched.
+	watching     bool
+	watchedFrom  int64
 	current      []Process
 	lastFind     time.Time
 	user, system float64
@@ -76,7 +99,7 @@ func NewSampler(src Source, cfg SamplerConfig) *Sampler {
 	if cfg.NumCPU < 1 {
 		cfg.NumCPU = 1
 	}
-	return &Sampler{cfg: cfg, src: src, known: map[key]Process{}, spare: map[key]Process{}}
+	return &Sampler{cfg: cfg, src: src, known: map[key]Process{}, spare: map[key]Process{}, gone: map[key]goneProcess{}}
 }
 
 // Run samples every Interval until ctx ends.
@@ -110,7 +133,13 @@ func (s *Sampler) Step(now time.Time) {
 	var (
 		found []Process
 		err   error
+		clock int64
 	)
+	if !s.watching {
+		// Read before the table: a process in the first sample that
+		// started after this is still only a baseline, never counted twice.
+		clock = s.src.StartedNow()
+	}
 	if s.lastFind.IsZero() || now.Sub(s.lastFind) >= s.cfg.Rediscover {
 		found, err = s.src.Find(s.cfg.Names)
 		if err == nil {
@@ -131,7 +160,16 @@ func (s *Sampler) Step(now time.Time) {
 	clear(next)
 	for _, p := range found {
 		k := key{p.PID, p.Started}
-		if prev, ok := s.known[k]; ok {
+		prev, ok := s.known[k]
+		if !ok {
+			var g goneProcess
+			if g, ok = s.gone[k]; ok {
+				prev = g.p
+				delete(s.gone, k)
+			}
+		}
+		switch {
+		case ok:
 			du, ds := p.User-prev.User, p.System-prev.System
 			// Counters of one process never go back; if they do, the sample is
 			// not comparable and only becomes the new baseline.
@@ -139,11 +177,26 @@ func (s *Sampler) Step(now time.Time) {
 				s.user += du
 				s.system += ds
 			}
+		case s.watching && p.Started > s.watchedFrom:
+			// First sight of a process that started while watched: all the
+			// CPU it used, it used while watched.
+			if p.User >= 0 && p.System >= 0 {
+				s.user += p.User
+				s.system += p.System
+			}
 		}
 		next[k] = p
 	}
+	for k, p := range s.known {
+		if _, ok := next[k]; !ok {
+			s.leave(k, p)
+		}
+	}
 	s.known, s.spare = next, s.known
 	s.current = found
+	if !s.watching {
+		s.watching, s.watchedFrom = true, clock
+	}
 
 	// A sample that does not follow the last one within a window (the
 	// machine slept or the VM was paused, so the clock moved on while nothing
@@ -173,4 +226,20 @@ func (s *Sampler) Step(now time.Time) {
 		s.usage.Utilization = (s.user + s.system - oldest.total) / elapsed.Seconds() / float64(s.cfg.NumCPU)
 		s.usage.UtilizationValid = true
 	}
+}
+
+// leave remembers the last sample of a process that left the table.
+func (s *Sampler) leave(k key, p Process) {
+	s.goneSeq++
+	s.gone[k] = goneProcess{p: p, seq: s.goneSeq}
+	if len(s.gone) <= maxGone {
+		return
+	}
+	oldest := k
+	for gk, g := range s.gone {
+		if g.seq < s.gone[oldest].seq {
+			oldest = gk
+		}
+	}
+	delete(s.gone, oldest)
 }

@@ -86,11 +86,13 @@ func TestSamplerGapStartsANewWindow(t *testing.T) {
 // TestSamplerSeveralRestartingAtOnce: three DbServer.exe processes restart at
 // the same time between two samples (new PIDs and start times, small CPU
 // totals), one exits for good and two PIDs are reused by other programs. The
-// counters never go back and never jump by the new processes' whole totals.
+// counters never go back; each new process counts from its own start, once,
+// and no old process's total is subtracted from a new one's.
 func TestSamplerSeveralRestartingAtOnce(t *testing.T) {
 	tab := &procstest.Table{}
 	s := newSampler(tab, 4)
 	t0 := time.Now()
+	tab.SetClock(5) // the old processes started at 1, the new ones at 9
 	tab.Set(db(10, 1, 100, 10), db(11, 1, 200, 20), db(12, 1, 300, 30), db(13, 1, 400, 40))
 	s.Step(t0)
 	tab.Set(db(10, 1, 101, 10), db(11, 1, 201, 20), db(12, 1, 301, 30), db(13, 1, 401, 40))
@@ -110,12 +112,14 @@ func TestSamplerSeveralRestartingAtOnce(t *testing.T) {
 		}
 	}
 	u := s.Usage()
-	if u.Processes != 3 || !near(u.User, before.User) || !near(u.System, before.System) {
-		t.Fatalf("after the restarts: %+v, want 3 processes and the counters unchanged", u)
+	// The three new DbServer.exe used 2+5+7 s user and 0+1+1 s system since
+	// they started; svchost.exe is no DbServer.exe.
+	if u.Processes != 3 || !near(u.User, before.User+14) || !near(u.System, before.System+2) {
+		t.Fatalf("after the restarts: %+v, want 3 processes and the new ones' 14 s user, 2 s system added", u)
 	}
 	tab.Set(procs.Process{PID: 11, Name: "DbServer.exe", Started: 9, User: 3}, db(20, 9, 6, 1), db(21, 9, 8, 1))
 	s.Step(t0.Add(6 * time.Second))
-	if u := s.Usage(); !near(u.User, before.User+3) {
-		t.Fatalf("user %v, want %v: one second more from each of the three new processes", u.User, before.User+3)
+	if u := s.Usage(); !near(u.User, before.User+14+3) {
+		t.Fatalf("user %v, want %v: one second more from each of the three new processes", u.User, before.User+14+3)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -205,6 +206,19 @@ func (s *linuxSource) Refresh(procs []Process) ([]Process, error) {
 		}
 	}
 	return out, nil
+}
+
+// StartedNow reads CLOCK_BOOTTIME, the clock the kernel gives each
+// process's starttime from (in clock ticks since boot, suspend included).
+// Neither moves when the wall clock is set.
+func (s *linuxSource) StartedNow() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		// Linux has had CLOCK_BOOTTIME since 2.6.39: this does not happen.
+		// Claim the latest time, so that no process reads as started later.
+		return math.MaxInt64
+	}
+	return ts.Nano() / (int64(time.Second) / userHZ)
 }
 
 func truncateComm(name string) string {

@@ -5,6 +5,7 @@ package procs
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -268,5 +269,54 @@ func TestLinuxSourceRealProcFindsItself(t *testing.T) {
 	again, err := src.Refresh([]Process{p})
 	if err != nil || len(again) != 1 || again[0].Started != p.Started || again[0].User+again[0].System < p.User+p.System {
 		t.Fatalf("Refresh = %+v, %v; want the same process with times not gone back", again, err)
+	}
+}
+
+// StartedNow reads the clock /proc/<pid>/stat's starttime is given by: this
+// process started before it, and a child started after a reading has a
+// Started not before it. The sampler relies on this to count a process that
+// starts while it watches from its start.
+func TestLinuxSourceStartedNowIsTheStarttimeClock(t *testing.T) {
+	src, err := NewSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := filepath.Base(os.Args[0])
+	mark := src.StartedNow()
+	found, err := src.Find([]string{me})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(found, func(p Process) bool { return p.PID == int32(os.Getpid()) })
+	if i < 0 {
+		t.Fatalf("Find(%q) does not include this process", me)
+	}
+	if self := found[i].Started; self > mark {
+		t.Fatalf("this process started at %d, after the reading %d taken while it runs", self, mark)
+	}
+
+	time.Sleep(20 * time.Millisecond) // two clock ticks apart
+	mark = src.StartedNow()
+	child := exec.Command("sleep", "10")
+	if err := child.Start(); err != nil {
+		t.Skipf("no sleep to start: %v", err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	found, err = src.Find([]string{"sleep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i = slices.IndexFunc(found, func(p Process) bool { return p.PID == int32(child.Process.Pid) })
+	if i < 0 {
+		t.Fatalf("Find(sleep) does not include the child %d", child.Process.Pid)
+	}
+	after := src.StartedNow()
+	if s := found[i].Started; s < mark || s > after {
+		t.Fatalf("a child started between readings %d and %d has Started %d", mark, after, s)
+	}
+	// In ticks: a reading a second later is about 100 ticks on.
+	time.Sleep(time.Second)
+	if d := src.StartedNow() - after; d < 90 || d > 150 {
+		t.Fatalf("StartedNow moved by %d in a second, want about %d clock ticks", d, userHZ)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -127,6 +128,13 @@ func (s *windowsSource) read() ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("NtQuerySystemInformation(SystemProcessInformation): process table still growing after %d attempts (last buffer %d bytes)", maxAttempts, len(s.buf)*8)
+}
+
+// StartedNow is the system time as a FILETIME (100 ns units since 1601),
+// the clock the kernel stamps each process's CreateTime with.
+func (s *windowsSource) StartedNow() int64 {
+	ft := windows.NsecToFiletime(time.Now().UnixNano())
+	return int64(ft.HighDateTime)<<32 | int64(ft.LowDateTime)
 }
 
 // processOf converts an entry: times are in 100 ns units.

@@ -342,3 +342,25 @@ func BenchmarkWalk5000(b *testing.B) {
 		}
 	}
 }
+
+// StartedNow reads the clock CreateTime is stamped with: this process
+// started before a reading taken while it runs, and not long before.
+func TestSourceStartedNowIsTheCreateTimeClock(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := self(t, src, filepath.Base(exe))
+	now := src.StartedNow()
+	if me.Started > now {
+		t.Fatalf("this process was created at %d, after the reading %d taken while it runs", me.Started, now)
+	}
+	// 100 ns units: the test binary has run for well under ten minutes.
+	if age := time.Duration(now-me.Started) * 100; age > 10*time.Minute {
+		t.Fatalf("this process was created %s before StartedNow; the clocks differ", age)
+	}
+}

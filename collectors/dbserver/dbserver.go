@@ -30,7 +30,7 @@ var (
 		nil, nil)
 	cpuSecondsDesc = prometheus.NewDesc(
 		prometheus.BuildFQName(exporter.Namespace, subsystem, "cpu_seconds_total"),
-		"CPU seconds used by DbServer.exe processes since the exporter started watching them, by mode.",
+		"CPU seconds used by DbServer.exe processes while the exporter watched them, by mode; a process that starts while the exporter runs counts from its own start, one already running at the exporter's start from the exporter's first sample.",
 		[]string{"mode"}, nil)
 	utilizationDesc = prometheus.NewDesc(
 		prometheus.BuildFQName(exporter.Namespace, subsystem, "cpu_utilization_ratio"),

@@ -31,7 +31,7 @@ func (a adapter) Collect(ch chan<- prometheus.Metric) {
 func TestCollectorReportsUsage(t *testing.T) {
 	c := New(fixed{Processes: 2, User: 3, System: 1, Utilization: 0.25, UtilizationValid: true, NumCPU: 8, Sampled: time.Now()}, time.Minute)
 	want := `
-# HELP officescan_dbserver_cpu_seconds_total CPU seconds used by DbServer.exe processes since the exporter started watching them, by mode.
+# HELP officescan_dbserver_cpu_seconds_total CPU seconds used by DbServer.exe processes while the exporter watched them, by mode; a process that starts while the exporter runs counts from its own start, one already running at the exporter's start from the exporter's first sample.
 # TYPE officescan_dbserver_cpu_seconds_total counter
 officescan_dbserver_cpu_seconds_total{mode="system"} 1
 officescan_dbserver_cpu_seconds_total{mode="user"} 3

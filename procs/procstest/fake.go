@@ -16,6 +16,22 @@ type Table struct {
 	err   error
 	// Finds counts calls to Find, so tests can check how often the whole table is searched.
 	Finds int
+	clock int64
+}
+
+// SetClock sets what StartedNow returns: the current time in the units of
+// Process.Started, which the test chooses. It is 0 until set.
+func (t *Table) SetClock(now int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.clock = now
+}
+
+// StartedNow returns the clock SetClock set.
+func (t *Table) StartedNow() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.clock
 }
 
 // Set replaces the table's processes.
