@@ -43,6 +43,9 @@ type Config struct {
 	// every job, which suits both a job scraping agents directly and
 	// windows_exporter's textfile collector.
 	AgentSelector string
+	// Hazards is the table of hazards; empty means hazard.Table. (Tests add
+	// a hazard to a copy to show what a new row brings.)
+	Hazards []hazard.Hazard
 	// TargetLabels tell targets apart; the rules join a target's series on
 	// them. Empty means hazard.DefaultTargetLabels.
 	TargetLabels []string
@@ -86,6 +89,9 @@ func (c *Config) complete() error {
 	if c.AgentSelector != "" && !matchersRE.MatchString(c.AgentSelector) {
 		return fmt.Errorf("agent selector %q: want label matchers such as job=\"officescan_agents\", or nothing", c.AgentSelector)
 	}
+	if len(c.Hazards) == 0 {
+		c.Hazards = hazard.Table
+	}
 	if len(c.TargetLabels) == 0 {
 		c.TargetLabels = hazard.DefaultTargetLabels
 	}
@@ -113,7 +119,7 @@ func (c *Config) complete() error {
 		return fmt.Errorf("agent tolerance ratio %g: want a share from 0 up to (not including) 1", c.AgentToleranceRatio)
 	}
 	known := map[string]bool{hazard.WindowOpenAlert: true}
-	for _, a := range hazard.AllAlerts() {
+	for _, a := range hazard.AllAlerts(c.Hazards) {
 		known[a.Name] = true
 	}
 	for k, v := range c.For {
@@ -265,9 +271,9 @@ func (g gen) hazardRules(h hazard.Hazard) (clear string, blockers []rule) {
 		unlessWaived = "\nunless " + g.on + " " + g.waived(h.Name)
 	}
 	on := g.on
-	switch h.Name {
-	case "dbserver":
-		ok := g.succeeded("dbserver")
+	switch h.Kind {
+	case hazard.KindDatabase:
+		ok := g.succeeded(h.Collectors[0])
 		procs := g.fresh(g.sel(hazard.MetricDBProcesses))
 		ratio := g.fresh(g.sel(hazard.MetricDBUtilization))
 		cpus := g.fresh(g.sel(hazard.MetricLogicalCPUs))
@@ -308,7 +314,7 @@ unless %s %s`, ok, on, procs, on, ratio, idleRatio, on, used, on, allowed, on, i
 				g.perTarget(fmt.Sprintf("%s\nand %s (\n  (%s unless %s < %s)\n  or\n  (%s unless %s %s < %s group_left () %s) and %s %s\n)",
 					running, on, ratio, ratio, idleRatio, used, on, used, on, allowed, on, allowed))+unlessWaived),
 		)
-	case "autopcc", "share":
+	case hazard.KindZero:
 		metric := h.Metrics[0]
 		ok := g.succeeded(h.Collectors[0])
 		m := g.fresh(g.sel(metric))
@@ -317,8 +323,8 @@ unless %s %s`, ok, on, procs, on, ratio, idleRatio, on, used, on, allowed, on, i
 			g.inputMissing(h, metric, unlessWaived),
 			// != 0 so that NaN blocks.
 			blocker(h.Name, h.Reasons[len(h.Reasons)-1].Name, g.perTarget(fmt.Sprintf("%s and %s (%s != 0)", ok, on, m))+unlessWaived))
-	case "firewall_driver":
-		ok := g.succeeded("settings")
+	case hazard.KindFirewallDriver:
+		ok := g.succeeded(h.Collectors[0])
 		fw, defer_ := g.setting(hazard.SettingFirewall), g.setting(hazard.SettingFirewallDriverDefer)
 		// The update must be deferred while the firewall is on or unknown.
 		clear = fmt.Sprintf("%s and %s ((%s == 0) or (%s == 1))", ok, on, fw, defer_)
@@ -332,21 +338,21 @@ unless %s %s`, ok, on, procs, on, ratio, idleRatio, on, used, on, allowed, on, i
 			blocker(h.Name, "firewall_driver_update_not_deferred", g.perTarget(fmt.Sprintf(
 				"%s and %s (%s == 0) unless %s (%s == 0)", ok, on, defer_, on, fw))+unlessWaived),
 		)
-	case "restart_notification":
-		ok := g.succeeded("settings")
-		s := g.setting(hazard.SettingRestartNotification)
+	case hazard.KindEnabledSetting:
+		ok := g.succeeded(h.Collectors[0])
+		s := g.setting(h.Settings[0])
 		clear = fmt.Sprintf("%s and %s (%s == 1)", ok, on, s)
 		blockers = append(g.collectorRules(h, unlessWaived),
 			blocker(h.Name, "setting_unknown", g.perTarget(fmt.Sprintf(
 				"%s unless %s ((%s == 0) or (%s == 1))", ok, on, s, s))+unlessWaived,
-				"setting", hazard.SettingRestartNotification),
-			blocker(h.Name, "restart_notification_off", g.perTarget(fmt.Sprintf("%s and %s (%s == 0)", ok, on, s))+unlessWaived),
+				"setting", h.Settings[0]),
+			blocker(h.Name, h.Reasons[len(h.Reasons)-1].Name, g.perTarget(fmt.Sprintf("%s and %s (%s == 0)", ok, on, s))+unlessWaived),
 		)
-	case "agents":
+	case hazard.KindAgents:
 		clear = g.agentsWithin("<=")
 		blockers = []rule{blocker(h.Name, "agents_reboot_pending", g.perTarget(g.agentsWithin(">")))}
 	default:
-		panic(fmt.Sprintf("alerts: hazard %q has no rules; add them to hazardRules", h.Name))
+		panic(fmt.Sprintf("alerts: hazard %q is of kind %d, which hazardRules does not know", h.Name, h.Kind))
 	}
 	if h.Waivable {
 		clear = "(\n" + indent(clear, "  ") + "\n)\nor " + on + " " + g.waived(h.Name)
@@ -424,7 +430,7 @@ func Render(c Config) ([]byte, error) {
 	verdict = append(verdict, g.agentRules()...)
 
 	var clears, blockers []rule
-	for _, h := range hazard.Table {
+	for _, h := range c.Hazards {
 		clear, bl := g.hazardRules(h)
 		waiver := ""
 		if h.Waivable {
@@ -447,15 +453,15 @@ func Render(c Config) ([]byte, error) {
 			labels: [][2]string{{"hazard", hazard.ExporterHazard}, {"reason", "scrape_stale"}}},
 		rule{comment: "An exporter in agent mode scraped as a server.",
 			record: recBlocker, expr: g.perTarget(fmt.Sprintf("%s or %s", g.sel(hazard.MetricAgentRebootPending), g.sel(hazard.MetricAgentInfo))) +
-				fmt.Sprintf("\nunless %s %s", on, g.fresh(g.sel(hazard.MetricCollectorSuccess, `collector=~"`+strings.Join(serverCollectors(), "|")+`"`))),
+				fmt.Sprintf("\nunless %s %s", on, g.fresh(g.sel(hazard.MetricCollectorSuccess, `collector=~"`+strings.Join(g.serverCollectors(), "|")+`"`))),
 			labels: [][2]string{{"hazard", hazard.ExporterHazard}, {"reason", "not_a_server"}}},
 		rule{comment: "A failing collector that feeds no hazard still makes the exporter's evidence suspect.",
 			record: recBlocker, expr: fmt.Sprintf("group without () (\n  %s\n  and %s %s\n)",
-				g.fresh(g.sel(hazard.MetricCollectorSuccess, `collector!~"`+strings.Join(serverCollectors(), "|")+`"`))+" != 1", on, recFresh),
+				g.fresh(g.sel(hazard.MetricCollectorSuccess, `collector!~"`+strings.Join(g.serverCollectors(), "|")+`"`))+" != 1", on, recFresh),
 			labels: [][2]string{{"hazard", hazard.ExporterHazard}, {"reason", "collector_failed"}}},
 	)
 	verdict = append(verdict, blockers...)
-	for i, h := range hazard.Table {
+	for i, h := range c.Hazards {
 		comment := ""
 		if i == 0 {
 			comment = "A hazard not proven clear for a reason no rule above names."
@@ -472,7 +478,7 @@ func Render(c Config) ([]byte, error) {
 		comment: fmt.Sprintf("The verdict: 1 when the target is fresh and all %d hazards are proven clear or waived, with no blocker; 0 otherwise, never absent while `up` is.", len(hazard.Table)),
 		record:  recSafe,
 		expr: fmt.Sprintf("(\n  %s\n  and %s (count without (hazard) (%s == 1) == %d)\n  unless %s %s\n)\nor %s\n%s * 0",
-			recFresh, on, recClear, len(hazard.Table), on, recBlocker, on, g.base()),
+			recFresh, on, recClear, len(c.Hazards), on, recBlocker, on, g.base()),
 	})
 
 	alerts, err := g.alertRules()
@@ -490,10 +496,10 @@ func Render(c Config) ([]byte, error) {
 }
 
 // serverCollectors are the collectors that feed a server hazard.
-func serverCollectors() []string {
+func (g gen) serverCollectors() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, h := range hazard.Table {
+	for _, h := range g.c.Hazards {
 		for _, c := range h.Collectors {
 			if !seen[c] {
 				seen[c] = true
@@ -524,7 +530,7 @@ func (g gen) alertRules() ([]rule, error) {
 			{"runbook_url", g.c.RunbookBase + "#" + strings.ToLower(hazard.WindowOpenAlert)},
 		},
 	}}
-	for _, a := range hazard.AllAlerts() {
+	for _, a := range hazard.AllAlerts(g.c.Hazards) {
 		reasons := a.Reasons
 		expr := fmt.Sprintf("%s{reason=%q}", recBlocker, reasons[0])
 		if len(reasons) > 1 {
@@ -533,7 +539,7 @@ func (g gen) alertRules() ([]rule, error) {
 		if a.Name == "OfficeScanAgentsWaitingForRestart" {
 			expr = recAgentsWaiting + " > 0"
 		}
-		desc, err := alertDescription(a)
+		desc, err := g.alertDescription(a)
 		if err != nil {
 			return nil, err
 		}
@@ -551,14 +557,14 @@ func (g gen) alertRules() ([]rule, error) {
 }
 
 // alertDescription words an alert from its reasons' summaries in the table.
-func alertDescription(a hazard.Alert) (string, error) {
+func (g gen) alertDescription(a hazard.Alert) (string, error) {
 	if a.Name == "OfficeScanAgentsWaitingForRestart" {
 		return "{{ $value }} agents wait for a restart to load a new OfficeScan driver, and some agent has waited at every moment of the last " +
 			Duration(a.For) + "; users who postpone the prompt are never asked again.", nil
 	}
 	var parts []string
 	for _, r := range a.Reasons {
-		s, ok := reasonSummary(r)
+		s, ok := reasonSummary(g.c.Hazards, r)
 		if !ok {
 			return "", fmt.Errorf("alert %s: reason %q is in no hazard of the table", a.Name, r)
 		}
@@ -568,13 +574,13 @@ func alertDescription(a hazard.Alert) (string, error) {
 		Duration(a.For), strings.Join(parts, "; or ")), nil
 }
 
-func reasonSummary(name string) (string, bool) {
+func reasonSummary(table []hazard.Hazard, name string) (string, bool) {
 	for _, r := range hazard.ExporterReasons {
 		if r.Name == name {
 			return r.Summary, true
 		}
 	}
-	for _, h := range hazard.Table {
+	for _, h := range table {
 		if r, ok := h.Reason(name); ok {
 			return r.Summary, true
 		}

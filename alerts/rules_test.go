@@ -208,7 +208,7 @@ func TestAlertConventions(t *testing.T) {
 			}
 		}
 	}
-	if want := len(hazard.AllAlerts()) + 1; alertsSeen != want {
+	if want := len(hazard.AllAlerts(hazard.Table)) + 1; alertsSeen != want {
 		t.Fatalf("%d alerts in the rules, %d in the table of hazards", alertsSeen, want)
 	}
 }
@@ -279,6 +279,48 @@ func TestAlertmanagerExample(t *testing.T) {
 		}
 		if got := strings.TrimSpace(string(b)); got != tc.want {
 			t.Errorf("%v routes to %q, want %q", tc.labels, got, tc.want)
+		}
+	}
+}
+
+// TestNewHazardReachesRules: a hazard added only to a copy of the table gets
+// its proof, its blockers, its alert and its place in the verdict, and the
+// result still loads in promtool.
+func TestNewHazardReachesRules(t *testing.T) {
+	table := append(append([]hazard.Hazard(nil), hazard.Table...), hazard.Hazard{
+		Name: "update_agent_busy", Kind: hazard.KindZero, Title: "No update agent is deploying",
+		Collectors: []string{"updateagent"}, Metrics: []string{"officescan_update_agent_deployments"}, Waivable: true,
+		Reasons: []hazard.Reason{hazard.ReasonCollectorOff, hazard.ReasonCollectorFailed, hazard.ReasonInputMissing,
+			{Name: "update_agent_deploying", Summary: "an update agent deploys"}},
+		Alerts: []hazard.Alert{{Name: "OfficeScanUpdateAgentBusy", Severity: "warning", For: time.Hour, Reasons: []string{"update_agent_deploying"}}},
+	})
+	c := alerts.DefaultConfig()
+	c.Hazards = table
+	out, err := alerts.Render(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	for _, want := range []string{
+		`hazard: "update_agent_busy"`,
+		`reason: "update_agent_deploying"`,
+		`officescan_update_agent_deployments{job="officescan"}`,
+		`collector="updateagent"`,
+		`hazard="update_agent_busy"`, // its waiver
+		"alert: OfficeScanUpdateAgentBusy",
+		fmt.Sprintf("(officescan:hazard_clear == 1) == %d)", len(table)),
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("rules with a new hazard lack %q", want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "new.rules.yml")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for line, promtool := range tooltest.Promtools(t) {
+		if b, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
+			t.Errorf("promtool %s check rules: %v\n%s", line, err, b)
 		}
 	}
 }

@@ -135,6 +135,27 @@ type Alert struct {
 	Description string
 }
 
+// Kind is the shape of the proof a hazard needs; the rules generator and
+// the evaluator have one implementation per kind, so a new hazard of an
+// existing kind is one table row and its collector.
+type Kind int
+
+const (
+	// KindZero: the hazard's first metric must be 0 (a count of things in
+	// the way); its last reason is reported otherwise, NaN included.
+	KindZero Kind = iota
+	// KindDatabase: DbServer.exe running and measured idle over IdleWindow.
+	KindDatabase
+	// KindEnabledSetting: the hazard's one setting must be enabled (1); its
+	// last reason is reported when it is disabled (0).
+	KindEnabledSetting
+	// KindFirewallDriver: the firewall driver update deferred (1), or the
+	// firewall off (0).
+	KindFirewallDriver
+	// KindAgents: no more waiting agents than the tolerance.
+	KindAgents
+)
+
 // Hazard is one row of the table.
 type Hazard struct {
 	// Name is the contract's hazard name: the `hazard` label of
@@ -142,6 +163,8 @@ type Hazard struct {
 	// officescan_hazard_waived, the config file's waiver key, and the
 	// runbook anchor.
 	Name string
+	// Kind is the shape of its proof.
+	Kind Kind
 	// Title says what must hold, as a checklist line.
 	Title string
 	// Collectors are the exporter collectors that produce the inputs.
@@ -178,9 +201,12 @@ var (
 		Action:  "Check relabelling rules that drop officescan_* series, and the exporter's version."}
 )
 
-// Reasons about the target itself, not one hazard: they carry hazard="exporter".
+// ExporterHazard is the hazard label of reasons about the target itself.
 const ExporterHazard = "exporter"
 
+// ExporterReasons are the reasons not tied to one hazard's inputs. All but
+// hazard_unproven are about the target itself and carry
+// hazard="exporter"; hazard_unproven carries the hazard it leaves unproven.
 var ExporterReasons = []Reason{
 	{Name: "exporter_down", Summary: "Prometheus cannot scrape the exporter",
 		Action: "Start the exporter (service officescan_exporter) and check the firewall and the scrape address."},
@@ -189,12 +215,17 @@ var ExporterReasons = []Reason{
 	{Name: "not_a_server", Summary: "this target is an exporter in agent mode, not an OfficeScan server",
 		Action: "Move agent exporters out of the server job (their data belongs in the agents' job)."},
 	{Name: "collector_failed", Label: "collector", Summary: ReasonCollectorFailed.Summary, Action: ReasonCollectorFailed.Action},
+	// The rules' safety net: the verdict rests on positive proof, so a
+	// hazard can be unproven for a cause no rule names.
+	{Name: "hazard_unproven", Summary: "the hazard is not proven clear, for a cause no other reason names",
+		Action: "Report it: the exporter's page and `check` show what they see. Until then the hazard reads blocked."},
 }
 
 // Table is the table of hazards, in the order people read them.
 var Table = []Hazard{
 	{
 		Name:       "dbserver",
+		Kind:       KindDatabase,
 		Title:      "The OfficeScan database (DbServer.exe) is running and measured idle",
 		Collectors: []string{"dbserver"},
 		Metrics:    []string{MetricDBProcesses, MetricDBCPUSeconds, MetricDBUtilization, MetricLogicalCPUs},
@@ -222,6 +253,7 @@ var Table = []Hazard{
 	},
 	{
 		Name:       "autopcc",
+		Kind:       KindZero,
 		Title:      "The Login Script (AutoPcc.exe / AutoPccP.exe) is not running on this server",
 		Collectors: []string{"autopcc"},
 		Metrics:    []string{MetricAutoPccProcesses},
@@ -240,6 +272,7 @@ var Table = []Hazard{
 	},
 	{
 		Name:       "share",
+		Kind:       KindZero,
 		Title:      "No client runs the Login Script from the ofcscan share",
 		Collectors: []string{"share"},
 		Metrics:    []string{MetricShareOpenFiles},
@@ -254,6 +287,7 @@ var Table = []Hazard{
 	},
 	{
 		Name:       "firewall_driver",
+		Kind:       KindFirewallDriver,
 		Title:      "The firewall driver update waits for a reboot (or the firewall is off)",
 		Collectors: []string{settingsCollector},
 		Metrics:    []string{MetricSettingEnabled},
@@ -276,6 +310,7 @@ var Table = []Hazard{
 	},
 	{
 		Name:       "restart_notification",
+		Kind:       KindEnabledSetting,
 		Title:      "Agents are told to restart to load a new kernel-mode driver",
 		Collectors: []string{settingsCollector},
 		Metrics:    []string{MetricSettingEnabled},
@@ -301,6 +336,7 @@ var Table = []Hazard{
 	},
 	{
 		Name:     "agents",
+		Kind:     KindAgents,
 		Title:    "No agent of this server waits for a restart to load a new OfficeScan driver",
 		Metrics:  []string{MetricAgentRebootPending, MetricAgentInfo, MetricServerAddressInfo},
 		Optional: true,
@@ -324,7 +360,7 @@ var ExporterAlerts = []Alert{
 		Summary: "OfficeScan exporter is down; the upgrade window cannot be judged."},
 	{Name: "OfficeScanCollectorFailing", Severity: "warning", For: 10 * time.Minute, Reasons: []string{"collector_failed"},
 		Summary: "An OfficeScan exporter collector is failing."},
-	{Name: "OfficeScanInputMissing", Severity: "warning", For: 10 * time.Minute, Reasons: []string{"collector_off", "input_missing", "not_a_server"},
+	{Name: "OfficeScanInputMissing", Severity: "warning", For: 10 * time.Minute, Reasons: []string{"collector_off", "input_missing", "not_a_server", "hazard_unproven"},
 		Summary: "An input the upgrade verdict needs is missing."},
 }
 
@@ -376,10 +412,10 @@ func (h Hazard) Reason(name string) (Reason, bool) {
 	return Reason{}, false
 }
 
-// AllAlerts returns every alert of the table, the exporter's first.
-func AllAlerts() []Alert {
+// AllAlerts returns the exporter's alerts and every alert of table.
+func AllAlerts(table []Hazard) []Alert {
 	out := append([]Alert(nil), ExporterAlerts...)
-	for _, h := range Table {
+	for _, h := range table {
 		out = append(out, h.Alerts...)
 	}
 	return out
