@@ -525,8 +525,9 @@ func (g gen) alertRules() ([]rule, error) {
 		labels: [][2]string{{"severity", "info"}},
 		annotations: [][2]string{
 			{"summary", "OfficeScan server upgrade window is open."},
-			{"description", fmt.Sprintf("Every upgrade hazard on {{ $labels.instance }} has been proven clear (or explicitly waived) for %s: "+
-				"the database measured idle, no Login Script, safe console settings, no agent of this server waiting for a restart.", g.forOf(window))},
+			// The words of earlier releases, kept: receivers and tests match on them.
+			{"description", fmt.Sprintf("Every upgrade hazard on {{ $labels.instance }} has been clear for %s: "+
+				"no Login Script, the database idle, safe console settings, no monitored agent waiting for a restart.", g.forOf(window))},
 			{"runbook_url", g.c.RunbookBase + "#" + strings.ToLower(hazard.WindowOpenAlert)},
 		},
 	}}
