@@ -8,6 +8,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/officescan-exporter/officescan_exporter/collectors/addresses"
 	"github.com/officescan-exporter/officescan_exporter/collectors/autopcc"
 	"github.com/officescan-exporter/officescan_exporter/collectors/dbserver"
 	"github.com/officescan-exporter/officescan_exporter/collectors/reboot"
@@ -63,6 +64,7 @@ func Specs(opts *Options) []exporter.Spec {
 		share.Spec(opts.Share),
 		settings.Spec(&opts.ServerDir, &opts.Settings),
 		serverinfo.Spec(),
+		addresses.Spec(),
 	}
 }
 
