@@ -11,6 +11,8 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 )
 
+require github.com/yuin/goldmark v1.8.7
+
 require (
 	github.com/dennwc/varint v1.0.0 // indirect
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22
@@ -51,5 +53,5 @@ require (
 	golang.org/x/sys v0.50.0
 	golang.org/x/text v0.44.0
 	golang.org/x/time v0.16.0 // indirect
-	google.golang.org/protobuf v1.36.12
+	google.golang.org/protobuf v1.36.12 // indirect
 )

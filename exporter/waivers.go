@@ -3,7 +3,6 @@ package exporter
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/hazard"
 )
 
@@ -18,12 +17,15 @@ var hazardWaivedDesc = prometheus.NewDesc(
 // switchable collectors: switching a collector off is never a waiver, and a
 // waiver must always be visible.
 type WaiverCollector struct {
-	waivers []config.Waiver
+	waivers []Waiver
 }
 
-// NewWaiverCollector returns a collector of waivers (config.File.Waivers).
-func NewWaiverCollector(waivers []config.Waiver) *WaiverCollector {
-	return &WaiverCollector{waivers: append([]config.Waiver(nil), waivers...)}
+// Waiver is one hazard the config file leaves out, and why.
+type Waiver struct{ Hazard, Reason string }
+
+// NewWaiverCollector returns a collector of waivers.
+func NewWaiverCollector(waivers []Waiver) *WaiverCollector {
+	return &WaiverCollector{waivers: append([]Waiver(nil), waivers...)}
 }
 
 // Describe sends the one metric's description.

@@ -6,8 +6,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-
-	"github.com/officescan-exporter/officescan_exporter/config"
 )
 
 func TestWaiverCollector(t *testing.T) {
@@ -16,13 +14,13 @@ func TestWaiverCollector(t *testing.T) {
 `
 	for _, tc := range []struct {
 		name    string
-		waivers []config.Waiver
+		waivers []Waiver
 		want    string
 	}{
 		{"none: absent", nil, ""},
-		{"one", []config.Waiver{{Hazard: "dbserver", Reason: "this server's database is SQL Server, not DbServer.exe", Source: "c.yml:2"}},
+		{"one", []Waiver{{Hazard: "dbserver", Reason: "this server's database is SQL Server, not DbServer.exe"}},
 			head + `officescan_hazard_waived{hazard="dbserver",reason="this server's database is SQL Server, not DbServer.exe"} 1` + "\n"},
-		{"several, quotes and backslashes kept", []config.Waiver{
+		{"several, quotes and backslashes kept", []Waiver{
 			{Hazard: "share", Reason: `no client runs \\srv\ofcscan\autopcc`},
 			{Hazard: "autopcc", Reason: `"not a terminal server"`},
 		}, head +

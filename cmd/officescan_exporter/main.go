@@ -13,13 +13,17 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/officescan-exporter/officescan_exporter/collectors"
 	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
+	"github.com/officescan-exporter/officescan_exporter/readiness"
 )
 
 const name = "officescan_exporter"
@@ -33,6 +37,9 @@ type app struct {
 	opts     *collectors.Options
 	registry *exporter.Registry
 	timeout  time.Duration
+	// web is the listen address and TLS config: serve listens there, and
+	// check finds the running exporter there.
+	web *web.FlagConfig
 }
 
 func newApp() *app {
@@ -46,6 +53,7 @@ func newApp() *app {
 	a.opts = collectors.AddFlags(a.kp)
 	a.registry = exporter.NewRegistry(collectors.Specs(a.opts)...)
 	a.registry.AddFlags(a.kp)
+	a.web = webflag.AddFlags(a.kp, ":9745")
 	a.kp.Version(version.Print(name))
 	a.kp.HelpFlag.Short('h')
 	return a
@@ -109,5 +117,32 @@ func main() {
 			}
 			service.exit(code, nil)
 		}
+	}
+}
+
+// listenAddress is the first --web.listen-address.
+func (a *app) listenAddress() string {
+	if a.web.WebListenAddresses == nil || len(*a.web.WebListenAddresses) == 0 {
+		return ":9745"
+	}
+	return (*a.web.WebListenAddresses)[0]
+}
+
+// webConfigFile is --web.config.file: TLS and basic auth.
+func (a *app) webConfigFile() string {
+	if a.web.WebConfigFile == nil {
+		return ""
+	}
+	return *a.web.WebConfigFile
+}
+
+// observer scrapes this machine's collectors, with the waivers, as the
+// readiness recorder wants them.
+func (a *app) observer(ctx context.Context, logger *slog.Logger) readiness.Observer {
+	scraper := a.registry.Build(ctx, logger, exporter.ScrapeOptions{Timeout: a.timeout})
+	waivers := exporter.NewWaiverCollector(a.waivers())
+	return func(ctx context.Context) ([]*dto.MetricFamily, map[string]error, error) {
+		obs, err := scraper.Observe(ctx, waivers)
+		return obs.Families, obs.Errors, err
 	}
 }

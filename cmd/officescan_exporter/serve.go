@@ -13,32 +13,32 @@ import (
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
-	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/officescan-exporter/officescan_exporter/docs"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
+	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/readiness"
 )
-
-// docsURL is where the landing page sends readers for documentation.
-const docsURL = "https://github.com/officescan-exporter/officescan_exporter/blob/main/docs/check.md"
 
 type serveCommand struct {
 	a              *app
 	cmd            *kingpin.CmdClause
-	web            *web.FlagConfig
 	metricsPath    string
 	noExporterMets bool
 	maxRequests    int
 	pageRefresh    time.Duration
+	recordEvery    time.Duration
 }
 
 func newServeCommand(a *app) *serveCommand {
 	s := &serveCommand{a: a}
 	s.cmd = a.kp.Command("serve", "Serve metrics for Prometheus (the default).").Default()
-	s.web = webflag.AddFlags(a.kp, ":9745")
 	a.kp.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.metricsPath)
 	a.kp.Flag("web.disable-exporter-metrics", "Leave out the exporter's own go_* and process_* metrics.").Default("false").BoolVar(&s.noExporterMets)
 	a.kp.Flag("web.max-requests", "Most concurrent scrapes; more get 503. 0 means no limit.").Default("40").IntVar(&s.maxRequests)
 	a.kp.Flag("web.page-refresh", "How often the landing page reloads itself in the browser; 0 never.").Default("15s").DurationVar(&s.pageRefresh)
+	a.kp.Flag("web.readiness-interval", "How often the exporter records its own scrape for the landing page, /readiness and check, which judge that history as the rules judge Prometheus'.").
+		Default(readiness.DefaultInterval.String()).DurationVar(&s.recordEvery)
 	return s
 }
 
@@ -68,23 +68,25 @@ func (s *serveCommand) serve(ctx context.Context) error {
 		MaxRequests:     s.maxRequests,
 		TimeoutOffset:   500 * time.Millisecond,
 	}))
+	mux.Handle(docs.RunbooksPath, docs.RunbooksHandler())
 	if s.metricsPath != "/" {
-		// The page shares the collectors with /metrics: a page load that
+		// The recorder shares the collectors with /metrics: a recording that
 		// overlaps a scrape joins its run instead of starting another.
-		readiness := exporter.NewReadiness(scraper, s.a.evaluateOptions())
-		mux.Handle("/readiness", readiness.JSONHandler(logger))
-		mux.Handle("/", readiness.PageHandler(logger, exporter.PageOptions{
-			MetricsPath:   s.metricsPath,
-			ReadinessPath: "/readiness",
-			DocsURL:       docsURL,
-			Version:       version.Version,
-			Refresh:       s.pageRefresh,
+		rec := readiness.NewRecorder(s.a.observer(ctx, logger), s.recordEvery, readiness.KeepFor(hazard.WindowOpenFor, s.recordEvery))
+		go rec.Run(ctx)
+		mux.Handle(readiness.PathJSON, rec.JSONHandler(logger))
+		mux.Handle(readiness.PathHistory, rec.HistoryHandler(logger))
+		mux.Handle("/", rec.PageHandler(logger, readiness.PageOptions{
+			MetricsPath: s.metricsPath,
+			RunbooksURL: docs.RunbooksPath,
+			Version:     version.Version,
+			Refresh:     s.pageRefresh,
 		}))
 	}
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- web.ListenAndServe(srv, s.web, logger) }()
+	go func() { errc <- web.ListenAndServe(srv, s.a.web, logger) }()
 	select {
 	case err := <-errc:
 		return err
@@ -101,9 +103,18 @@ func (s *serveCommand) serve(ctx context.Context) error {
 // with a collector) and, unless disabled, the go_* and process_* metrics.
 func (s *serveCommand) exporterMetrics() *prometheus.Registry {
 	own := prometheus.NewRegistry()
-	own.MustRegister(versioncollector.NewCollector(name), exporter.NewWaiverCollector(s.a.opts.Waivers))
+	own.MustRegister(versioncollector.NewCollector(name), exporter.NewWaiverCollector(s.a.waivers()))
 	if !s.noExporterMets {
 		own.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
 	}
 	return own
+}
+
+// waivers are the config file's waivers, as the exporter exports them.
+func (a *app) waivers() []exporter.Waiver {
+	out := make([]exporter.Waiver, len(a.opts.Waivers))
+	for i, w := range a.opts.Waivers {
+		out[i] = exporter.Waiver{Hazard: w.Hazard, Reason: w.Reason}
+	}
+	return out
 }

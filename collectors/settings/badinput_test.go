@@ -10,20 +10,39 @@ import (
 
 	"golang.org/x/text/encoding/unicode"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/officescan-exporter/officescan_exporter/exporter"
+	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/readiness"
 )
 
 // goodINI maps every setting to the value the upgrade wants.
 const goodINI = "[Example_Global_Setting]\r\nExample_Firewall_Enabled=1\r\nExample_FW_Driver_Update_After_Reboot=1\r\nExample_Kernel_Restart_Notify=1\r\n"
 
-// verdict scrapes once, as /readiness and check do, and evaluates it.
-func (f *fixture) verdict() exporter.Verdict {
+// verdict records the scraper's answer once a minute for a whole idle
+// window (the times are made up; the answers are real), as the exporter
+// records itself for /readiness and check, and judges it. The share
+// collector does not run here, so its hazard is waived, as a site would.
+func (f *fixture) verdict() readiness.Report {
 	f.t.Helper()
-	obs, err := f.scraper.Observe(context.Background())
+	ctx := context.Background()
+	waivers := exporter.NewWaiverCollector([]exporter.Waiver{{Hazard: "share", Reason: "no share collector in this test"}})
+	observe := func(ctx context.Context) ([]*dto.MetricFamily, map[string]error, error) {
+		obs, err := f.scraper.Observe(ctx, waivers)
+		return obs.Families, obs.Errors, err
+	}
+	rec := readiness.NewRecorder(observe, time.Minute, readiness.KeepFor(0, time.Minute))
+	t0 := time.Unix(1_700_000_000, 0)
+	steps := int(hazard.IdleWindow / time.Minute)
+	for i := 0; i <= steps; i++ {
+		rec.Record(ctx, t0.Add(time.Duration(i)*time.Minute))
+	}
+	rep, err := readiness.Judge(rec.History(), t0.Add(time.Duration(steps)*time.Minute), rec.Options(), readiness.Target, rec.Errors())
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return exporter.Evaluate(obs, exporter.EvaluateOptions{})
+	return rep
 }
 
 // badSettingsFile replaces Ofcscan.ini by something that is not a readable
@@ -36,9 +55,9 @@ func badSettingsFile(t *testing.T, replace func(f *fixture), want ...string) {
 	f.write([]byte(goodINI))
 	// Safe once DbServer.exe's first window is measured.
 	deadline := time.Now().Add(5 * time.Second)
-	for v := f.verdict(); v.Outcome != exporter.OutcomeSafe; v = f.verdict() {
+	for v := f.verdict(); v.Outcome != readiness.OutcomeSafe; v = f.verdict() {
 		if time.Now().After(deadline) {
-			t.Fatalf("with a good file the verdict is %s, want safe: %+v", v.Outcome, v.Checks)
+			t.Fatalf("with a good file the verdict is %s, want safe: %+v", v.Outcome, v.Rows)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -53,23 +72,23 @@ func badSettingsFile(t *testing.T, replace func(f *fixture), want ...string) {
 		}
 	}
 	v := f.verdict()
-	if v.Outcome == exporter.OutcomeSafe || v.Safe {
+	if v.Outcome == readiness.OutcomeSafe || v.Safe || v.ExitCode == 0 {
 		t.Fatalf("verdict %s over a bad settings file", v.Outcome)
 	}
-	for _, c := range v.Checks {
-		switch c.Collector {
-		case "settings":
-			if c.State != exporter.StateUnknown {
-				t.Errorf("%s is %s, want unknown", c.Name, c.State)
+	for _, row := range v.Rows {
+		switch row.Hazard {
+		case "firewall_driver", "restart_notification":
+			if row.State != readiness.StateUnknown {
+				t.Errorf("%s is %s, want unknown", row.Hazard, row.State)
 			}
 			for _, w := range append([]string{f.ini}, want...) {
-				if !strings.Contains(c.Evidence, w) {
-					t.Errorf("%s: evidence %q does not name %q", c.Name, c.Evidence, w)
+				if !strings.Contains(row.Evidence, w) {
+					t.Errorf("%s: evidence %q does not name %q", row.Hazard, row.Evidence, w)
 				}
 			}
 		case "dbserver", "autopcc":
-			if c.State != exporter.StateClear {
-				t.Errorf("%s is %s (%s) with a bad settings file, want clear", c.Name, c.State, c.Evidence)
+			if row.State != readiness.StateClear {
+				t.Errorf("%s is %s (%s) with a bad settings file, want clear", row.Hazard, row.State, row.Evidence)
 			}
 		}
 	}
