@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 )
 
 // Require skips unless the end-to-end stage runs the test.
@@ -72,25 +75,59 @@ func Build(t testing.TB, pkg string, env ...string) string {
 	return out
 }
 
-// Tool finds an installed tool (prometheus, promtool, alertmanager, ...):
-// on PATH, in $TOOLS_BIN, or where scripts/deps.sh installs it. A missing
-// tool fails the test: the stage that runs it installs it.
+// Tool finds an installed tool (prometheus, promtool, alertmanager, ...) as
+// internal/tooltest.Find does: in $TOOLS_BIN, then where scripts/deps.sh
+// installs the Prometheus 3 line (/var/cache/officescan_exporter/bin), then
+// on PATH. The cache comes before PATH because Debian's prometheus package
+// puts the 2.x line's prometheus and promtool on PATH; tests that mean the
+// 2.x line ask for it by name (StackLines). A missing tool fails the test:
+// the stage that runs it installs it.
 func Tool(t testing.TB, name string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range []string{os.Getenv("TOOLS_BIN"), "/var/cache/officescan_exporter/bin", "/root/go/bin"} {
-		if dir == "" {
-			continue
+	return tooltest.Find(t, name)
+}
+
+// StackTools are one Prometheus line's server, promtool and Alertmanager.
+type StackTools struct {
+	// Line is "2" or "3".
+	Line                               string
+	Prometheus, Promtool, Alertmanager string
+}
+
+// Debian 12's packages: Prometheus 2.42 (prometheus, promtool) and
+// Alertmanager 0.25 (prometheus-alertmanager), installed by scripts/deps.sh.
+var debianLine = StackTools{Line: "2",
+	Prometheus: "/usr/bin/prometheus", Promtool: "/usr/bin/promtool", Alertmanager: "/usr/bin/prometheus-alertmanager"}
+
+// StackLines returns the tools of each Prometheus line a stack test runs
+// on, by line: "2" is Debian's Prometheus 2.42 with Alertmanager 0.25, "3"
+// the Prometheus 3 and Alertmanager 0.31 that scripts/deps.sh builds
+// (Tool's order). A missing binary fails the test. Debian's 2.42 promtool
+// lacks some service discovery (consul, for one), so tests of the docs'
+// configurations keep to Tool("promtool").
+func StackLines(t testing.TB) map[string]StackTools {
+	t.Helper()
+	for _, p := range []string{debianLine.Prometheus, debianLine.Promtool, debianLine.Alertmanager} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s (the Prometheus 2.x line) not found; scripts/deps.sh installs Debian's prometheus and prometheus-alertmanager packages", p)
 		}
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
 	}
-	t.Fatalf("%s not found; scripts/deps.sh installs it", name)
-	return ""
+	three := StackTools{Line: "3", Prometheus: Tool(t, "prometheus"), Promtool: Tool(t, "promtool"), Alertmanager: Tool(t, "alertmanager")}
+	// Without the cache, Tool falls back to PATH, where Debian's 2.x is.
+	if three.Prometheus == debianLine.Prometheus || three.Promtool == debianLine.Promtool {
+		t.Fatalf("the Prometheus 3 line resolves to Debian's 2.x binaries (%s, %s); scripts/deps.sh installs Prometheus 3 in %s", three.Prometheus, three.Promtool, tooltest.CacheBin)
+	}
+	return map[string]StackTools{"2": debianLine, "3": three}
+}
+
+// Lines returns the keys of StackLines' result in order ("2", "3").
+func Lines(m map[string]StackTools) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Start runs cmd and kills it when the test ends.
