@@ -565,7 +565,8 @@ func (g gen) alertDescription(a hazard.Alert) (string, error) {
 	}
 	var parts []string
 	for _, r := range a.Reasons {
-		s, ok := reasonSummary(g.c.Hazards, r)
+		reason, ok := hazard.FindReason(g.c.Hazards, r)
+		s := reason.Summary
 		if !ok {
 			return "", fmt.Errorf("alert %s: reason %q is in no hazard of the table", a.Name, r)
 		}
@@ -573,20 +574,6 @@ func (g gen) alertDescription(a hazard.Alert) (string, error) {
 	}
 	return fmt.Sprintf("On {{ $labels.instance }} (hazard {{ $labels.hazard }}, reason {{ $labels.reason }}) for %s: %s. The upgrade window reads blocked.",
 		Duration(a.For), strings.Join(parts, "; or ")), nil
-}
-
-func reasonSummary(table []hazard.Hazard, name string) (string, bool) {
-	for _, r := range hazard.ExporterReasons {
-		if r.Name == name {
-			return r.Summary, true
-		}
-	}
-	for _, h := range table {
-		if r, ok := h.Reason(name); ok {
-			return r.Summary, true
-		}
-	}
-	return "", false
 }
 
 func (g gen) header(b *strings.Builder) {

@@ -122,6 +122,10 @@ type Reason struct {
 	Summary string
 	// Action says what to do about it.
 	Action string
+	// Missing: the reason is missing evidence, not a hazard seen. `check`
+	// exits 2 (could not tell) when every reason is of this kind, 1 when
+	// some hazard is seen.
+	Missing bool
 }
 
 // Alert watches one or more reasons of a hazard.
@@ -190,13 +194,13 @@ type Hazard struct {
 // Reasons shared by every hazard that reads a collector. Their extra label
 // names the collector or metric.
 var (
-	ReasonCollectorOff = Reason{Name: "collector_off", Label: "collector",
+	ReasonCollectorOff = Reason{Name: "collector_off", Missing: true, Label: "collector",
 		Summary: "the collector is off or its success series is missing, so this hazard is not checked",
 		Action:  "Enable the collector (remove --no-collector.<name>, check relabelling). If the hazard does not apply to this server, waive it in the config file with a reason (waivers: <hazard>: \"why\"); switching a collector off is never a waiver."}
-	ReasonCollectorFailed = Reason{Name: "collector_failed", Label: "collector",
+	ReasonCollectorFailed = Reason{Name: "collector_failed", Missing: true, Label: "collector",
 		Summary: "the collector fails, so this hazard cannot be checked",
 		Action:  "Fix what the collector's error names (the exporter's log and page show it)."}
-	ReasonInputMissing = Reason{Name: "input_missing", Label: "metric",
+	ReasonInputMissing = Reason{Name: "input_missing", Missing: true, Label: "metric",
 		Summary: "the collector runs but a metric this hazard needs is missing or stale",
 		Action:  "Check relabelling rules that drop officescan_* series, and the exporter's version."}
 )
@@ -208,16 +212,16 @@ const ExporterHazard = "exporter"
 // hazard_unproven are about the target itself and carry
 // hazard="exporter"; hazard_unproven carries the hazard it leaves unproven.
 var ExporterReasons = []Reason{
-	{Name: "exporter_down", Summary: "Prometheus cannot scrape the exporter",
+	{Name: "exporter_down", Missing: true, Summary: "Prometheus cannot scrape the exporter",
 		Action: "Start the exporter (service officescan_exporter) and check the firewall and the scrape address."},
-	{Name: "scrape_stale", Summary: "the newest scrape of the exporter is too old to count as evidence",
+	{Name: "scrape_stale", Missing: true, Summary: "the newest scrape of the exporter is too old to count as evidence",
 		Action: "Check that Prometheus scrapes the exporter (Status > Targets); the verdict returns once fresh scrapes arrive."},
-	{Name: "not_a_server", Summary: "this target is an exporter in agent mode, not an OfficeScan server",
+	{Name: "not_a_server", Missing: true, Summary: "this target is an exporter in agent mode, not an OfficeScan server",
 		Action: "Move agent exporters out of the server job (their data belongs in the agents' job)."},
-	{Name: "collector_failed", Label: "collector", Summary: ReasonCollectorFailed.Summary, Action: ReasonCollectorFailed.Action},
+	{Name: "collector_failed", Missing: true, Label: "collector", Summary: ReasonCollectorFailed.Summary, Action: ReasonCollectorFailed.Action},
 	// The rules' safety net: the verdict rests on positive proof, so a
 	// hazard can be unproven for a cause no rule names.
-	{Name: "hazard_unproven", Summary: "the hazard is not proven clear, for a cause no other reason names",
+	{Name: "hazard_unproven", Missing: true, Summary: "the hazard is not proven clear, for a cause no other reason names",
 		Action: "Report it: the exporter's page and `check` show what they see. Until then the hazard reads blocked."},
 }
 
@@ -237,7 +241,7 @@ var Table = []Hazard{
 			ReasonCollectorOff, ReasonCollectorFailed, ReasonInputMissing,
 			{Name: "database_not_running", Summary: "no process named DbServer.exe is running",
 				Action: "Start the OfficeScan database (the Master Service starts it). If this server's database is not DbServer.exe, waive the dbserver hazard in the config file."},
-			{Name: "database_history_incomplete", Summary: "DbServer.exe has not been measured for a whole idle window yet (exporter restarted, counter reset, or too little history)",
+			{Name: "database_history_incomplete", Missing: true, Summary: "DbServer.exe has not been measured for a whole idle window yet (exporter restarted, counter reset, or too little history)",
 				Action: "Wait: a whole window of measurement is needed before the database can be proven idle."},
 			{Name: "database_busy", Summary: "DbServer.exe used 0.5 % or more of all CPUs, now or over the idle window",
 				Action: "Wait until the database is idle (Task Manager shows its CPU as 00). If its files stay locked, the vendor's note advises restarting the server."},
@@ -297,7 +301,7 @@ var Table = []Hazard{
 			"drop off the network, unless the update is deferred until a reboot. With the firewall off it does not matter.",
 		Reasons: []Reason{
 			ReasonCollectorOff, ReasonCollectorFailed,
-			{Name: "setting_unknown", Label: "setting", Summary: "the state of a console setting is unknown (no mapping, unreadable key or unlisted value)",
+			{Name: "setting_unknown", Missing: true, Label: "setting", Summary: "the state of a console setting is unknown (no mapping, unreadable key or unlisted value)",
 				Action: "Map the option in the config file (officescan_exporter settings diff finds its key)."},
 			{Name: "firewall_driver_update_not_deferred", Summary: "the firewall is on (or unknown) and its driver update is not deferred until a reboot",
 				Action: "Enable \"Update the OfficeScan firewall driver only after a system reboot\" before the upgrade."},
@@ -320,7 +324,7 @@ var Table = []Hazard{
 			"and users who postpone are never prompted again.",
 		Reasons: []Reason{
 			ReasonCollectorOff, ReasonCollectorFailed,
-			{Name: "setting_unknown", Label: "setting", Summary: "the state of a console setting is unknown (no mapping, unreadable key or unlisted value)",
+			{Name: "setting_unknown", Missing: true, Label: "setting", Summary: "the state of a console setting is unknown (no mapping, unreadable key or unlisted value)",
 				Action: "Map the option in the config file (officescan_exporter settings diff finds its key)."},
 			{Name: "restart_notification_off", Summary: "the restart notification for kernel-mode drivers is off",
 				Action: "Enable \"Display a notification message if the client computer needs to restart to load a kernel mode driver\"."},
@@ -419,4 +423,20 @@ func AllAlerts(table []Hazard) []Alert {
 		out = append(out, h.Alerts...)
 	}
 	return out
+}
+
+// FindReason returns the reason called name among the exporter's reasons and
+// those of table.
+func FindReason(table []Hazard, name string) (Reason, bool) {
+	for _, r := range ExporterReasons {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	for _, h := range table {
+		if r, ok := h.Reason(name); ok {
+			return r, true
+		}
+	}
+	return Reason{}, false
 }
