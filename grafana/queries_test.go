@@ -18,6 +18,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	promql "github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/officescan-exporter/officescan_exporter/hazard"
 )
 
 // repoRoot is the module root as seen from this package's tests.
@@ -449,37 +451,59 @@ func TestSourceScanFindsDefinitions(t *testing.T) {
 	}
 }
 
-// TestBlockerReasonsExplained keeps the blockers table's explanations and
-// the rules' reasons in step, both ways.
+// TestBlockerReasonsExplained: every reason the rules record reads, in the
+// Active blockers table, in the table of hazards' words, and the table
+// explains no reason the rules never record.
 func TestBlockerReasonsExplained(t *testing.T) {
 	files, rules := loadRules(t)
 	reasons := map[string]bool{}
 	for _, rf := range rules {
 		for _, g := range rf.Groups {
 			for _, r := range g.Rules {
-				if r.Record == "officescan:upgrade_blocker" {
+				if r.Record == recBlocker {
 					reasons[r.Labels["reason"]] = true
 				}
 			}
 		}
 	}
-	for r := range reasons {
-		if _, ok := blockerReasons[r]; !ok {
-			t.Errorf("%v record the blocker reason %q; add an explanation to blockerReasons", files, r)
+	if len(reasons) == 0 {
+		t.Fatalf("%v record no %s", files, recBlocker)
+	}
+	words := map[string]hazard.Reason{}
+	for _, r := range hazard.ExporterReasons {
+		words[r.Name] = r
+	}
+	for _, h := range hazard.Table {
+		for _, r := range h.Reasons {
+			words[r.Name] = r
 		}
 	}
-	for r := range blockerReasons {
+	p := loadCommitted(t).panel(t, "Active blockers")
+	for r := range reasons {
+		w, ok := words[r]
+		if !ok {
+			t.Errorf("%v record the blocker reason %q, which the table of hazards does not word", files, r)
+			continue
+		}
+		if got, ok := p.overrideMapping(t, "Blocker", r); !ok || got != w.Summary {
+			t.Errorf("Active blockers: %s reads %q, want %q", r, got, w.Summary)
+		}
+		if got, ok := p.overrideMapping(t, "What to do", r); !ok || got != w.Action {
+			t.Errorf("Active blockers: %s's action reads %q, want %q", r, got, w.Action)
+		}
+	}
+	for r := range words {
 		if !reasons[r] {
-			t.Errorf("blockerReasons explains %q, which no rule in %v records", r, files)
+			t.Errorf("the table words reason %q, which no rule in %v records", r, files)
 		}
 	}
 }
 
-// TestFleetRulesExist: the agents panels read the rules' fleet sum and
-// count by name.
-func TestFleetRulesExist(t *testing.T) {
+// TestRecordedSeriesExist: the series the dashboard reads by name are
+// recorded by alerts/*.rules.yml.
+func TestRecordedSeriesExist(t *testing.T) {
 	recorded := recordedNames(t)
-	for _, name := range []string{agentsRebootPending, agentsReporting} {
+	for _, name := range []string{recSafe, recClear, recBlocker, recWaitingTarget, recAgentsCount, recAgentsWaiting} {
 		if !recorded[name] {
 			t.Errorf("alerts/*.rules.yml record no %s", name)
 		}
