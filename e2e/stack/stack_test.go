@@ -1,8 +1,10 @@
-// Package stack runs the whole alerting path for real: officescan_exporter
-// over a simulated server (a fixture PCCSRV folder and processes named
-// DbServer.exe and AutoPcc.exe), a real Prometheus 3 evaluating the rules,
-// a real Alertmanager routing with the example configuration, and a webhook
-// receiver owned by the test.
+// Package stack runs the whole alerting path for real, on both Prometheus
+// lines: officescan_exporter over a simulated server (a fixture PCCSRV folder
+// and processes named DbServer.exe and AutoPcc.exe), a real Prometheus
+// evaluating the rules, a real Alertmanager routing with the example
+// configuration, and a webhook receiver owned by the test. Line "2" is
+// Debian's Prometheus 2.42 with Alertmanager 0.25, line "3" Prometheus 3
+// with Alertmanager 0.31 (e2eutil.StackLines).
 //
 // Run it with scripts/test.d/20-rules.sh, which sets OSE_STACK_E2E=1 and runs
 // it in a private PID namespace so the exporter sees only the test's own
@@ -10,19 +12,21 @@
 //
 // # Time
 //
-// The database counts as idle only after 5 minutes of unbroken, idle CPU
-// samples, and the window-open alert waits 15 minutes more. The test keeps
-// the rules' expressions byte for byte and changes only the alerts' `for`
-// (in a copy it renders itself with alerts.Render). For the 5-minute
-// history it does not wait either: before Prometheus starts, it backfills
-// the 6 minutes before "now" with `promtool tsdb create-blocks-from
-// openmetrics` — `up` and the DbServer.exe utilization of the exporter's
-// target at 1-second steps, as a 1 s scrape of an idle database would
-// have recorded them — and Prometheus starts on that storage. The rules are
-// loaded only once Prometheus scrapes the exporter live, so every verdict
-// is computed from live series plus that history. Everything after that
-// (scrapes, rule evaluation, alert delivery, resolution) is live.
-// The whole test takes about 30 seconds instead of 6 minutes.
+// The shipped rules prove the database idle from 5 minutes of its CPU
+// counter and wait 15 minutes more before the window-open alert fires. The
+// test does not fake that history: it renders its own copy of the rules
+// with alerts.Render, with a 20-second idle window, the 1-second scrape
+// interval it really uses, and short alert `for`s, and checks that the
+// copy's expressions are the committed file's with only those numbers
+// changed. Prometheus starts on empty storage and scrapes the live exporter
+// every second, so every verdict is computed from live scrapes alone, and
+// the database is proven idle by a whole (short) window of the real
+// counter: no backfill. The verdict must not turn safe before a whole
+// window of scrapes exists. About 40 seconds per line.
+//
+// The Linux exporter has no share collector, so the fixture's config file
+// waives the share hazard with a reason, as a Linux server must; every other
+// hazard is proven clear from the exporter's data.
 package stack
 
 import (
@@ -30,13 +34,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,20 +48,33 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/alerts"
 	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
 	"github.com/officescan-exporter/officescan_exporter/e2e/fixture"
+	"github.com/officescan-exporter/officescan_exporter/hazard"
 	"github.com/officescan-exporter/officescan_exporter/simulator"
+)
+
+// The test's time scale: Prometheus scrapes and evaluates every second; the
+// database must be measured idle for idleWindow.
+const (
+	scrapeInterval = time.Second
+	idleWindow     = 20 * time.Second
 )
 
 func TestAlertPathEndToEnd(t *testing.T) {
 	if os.Getenv("OSE_STACK_E2E") != "1" {
 		t.Skip("runs in scripts/test.d/20-rules.sh (OSE_STACK_E2E=1, private PID namespace)")
 	}
-	prometheus := e2eutil.Tool(t, "prometheus")
-	promtool := e2eutil.Tool(t, "promtool")
-	alertmanager := e2eutil.Tool(t, "alertmanager")
+	lines := e2eutil.StackLines(t)
 	root := e2eutil.Root(t)
+	rules := rulesCopy(t, root)
+	for _, line := range e2eutil.Lines(lines) {
+		t.Run("prometheus"+line, func(t *testing.T) { alertPath(t, root, lines[line], rules) })
+	}
+}
 
-	// The simulated server: settings that read clear, an idle database.
-	srv := fixture.New(t, fixture.AllGood, fixture.Options{})
+func alertPath(t *testing.T, root string, tools e2eutil.StackTools, rules []byte) {
+	// The simulated server: settings that read clear, an idle database, the
+	// share hazard waived (no share collector on Linux).
+	srv := fixture.New(t, fixture.AllGood, fixture.Options{Waivers: fixture.WaiveShare()})
 	e2eutil.FakeProcess(t, "DbServer.exe", false)
 	exp := e2eutil.StartExporter(t, append(srv.Args(),
 		"--collector.dbserver.window=2s", "--collector.dbserver.rediscover=1s")...)
@@ -67,6 +83,9 @@ func TestAlertPathEndToEnd(t *testing.T) {
 		m := e2eutil.Metrics(t, exp.URL+"/metrics")
 		if _, ok := e2eutil.Value(m, "officescan_dbserver_cpu_utilization_ratio"); !ok {
 			return e2eutil.Errorf("no DbServer.exe utilization yet")
+		}
+		if v, ok := e2eutil.Value(m, "officescan_hazard_waived", "hazard=share", "reason="+fixture.ShareReason); !ok || v != 1 {
+			return e2eutil.Errorf("the share waiver is not exported")
 		}
 		collectors = collectors[:0]
 		for _, s := range m["officescan_scrape_collector_success"].GetMetric() {
@@ -82,44 +101,57 @@ func TestAlertPathEndToEnd(t *testing.T) {
 	target := strings.TrimPrefix(exp.URL, "http://")
 
 	hook := newReceiver(t)
-	amURL := startAlertmanager(t, alertmanager, root, hook.URL)
-	dataDir := backfill(t, promtool, target, 6*time.Minute)
-	rules := filepath.Join(t.TempDir(), "rules.yml")
-	writeFile(t, rules, []byte("groups: []\n"))
-	prom := startPrometheus(t, prometheus, dataDir, target, amURL, rules)
-	promURL := prom.url
-
-	// The backfilled `up` alone would look like a server whose collectors
-	// are all off, so the rules start only once Prometheus scrapes the
-	// exporter live: then every series they read is current.
-	e2eutil.Eventually(t, 30*time.Second, func() error {
-		if got := query(promURL, `officescan_scrape_collector_success{collector="dbserver"}`); !strings.Contains(got, "=1") {
-			return e2eutil.Errorf("no live scrape of the exporter yet: %q", got)
-		}
-		return nil
-	})
-	writeFile(t, rules, rulesCopy(t, root))
-	if err := prom.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	e2eutil.Eventually(t, 10*time.Second, func() error {
-		if b := e2eutil.Get(t, promURL+"/api/v1/rules"); !strings.Contains(string(b), "officescan:upgrade_window_safe") {
-			return e2eutil.Errorf("rules not loaded yet")
-		}
-		return nil
-	})
+	amURL := startAlertmanager(t, tools.Alertmanager, root, hook.URL)
+	dir := t.TempDir()
+	rulesPath := filepath.Join(dir, "rules.yml")
+	writeFile(t, rulesPath, rules)
+	prom := e2eutil.NewPrometheus(t, "prometheus "+tools.Line, tools.Prometheus, fmt.Sprintf(`global:
+  scrape_interval: %s
+  evaluation_interval: %s
+rule_files: [%q]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [%q]
+scrape_configs:
+  - job_name: officescan
+    static_configs:
+      - targets: [%q]
+`, alerts.Duration(scrapeInterval), alerts.Duration(scrapeInterval), rulesPath, strings.TrimPrefix(amURL, "http://"), target))
+	started := time.Now()
+	prom.Start(t)
 
 	debug := func() {
 		for _, q := range []string{"officescan:upgrade_window_safe", "officescan:upgrade_blocker", "ALERTS"} {
-			t.Logf("%s: %s", q, query(promURL, q))
+			t.Logf("%s:\n%s", q, e2eutil.Show(prom.Query(t, q, time.Time{})))
 		}
 	}
 
-	// 1. Every hazard clear: the window-open notification reaches the upgrade receiver.
-	if !hook.wait(60*time.Second, "upgrade", "OfficeScanUpgradeWindowOpen", "firing", target) {
+	// 1. Every hazard clear: the window-open notification reaches the
+	// upgrade receiver, once a whole idle window of scrapes exists.
+	if !hook.wait(90*time.Second, "upgrade", "OfficeScanUpgradeWindowOpen", "firing", target) {
 		debug()
 		t.Fatalf("no window-open notification; got %v", hook.all())
 	}
+	t.Logf("window-open notification %.1fs after Prometheus started", time.Since(started).Seconds())
+	first := prom.Query(t, fmt.Sprintf("min_over_time(timestamp(up{instance=%q})[5m:])", target), time.Time{})
+	if len(first) != 1 {
+		t.Fatalf("first scrape: %v", first)
+	}
+	firstScrape := time.UnixMilli(int64(first[0].V * 1000))
+	var safeAt time.Time
+	// Every evaluation's own sample, not a range query's lookback.
+	for _, p := range prom.Query(t, fmt.Sprintf("officescan:upgrade_window_safe[%ds]", int(time.Since(started).Seconds())+5), time.Time{}) {
+		if p.V == 1 && (safeAt.IsZero() || p.T.Before(safeAt)) {
+			safeAt = p.T
+		}
+	}
+	if safeAt.IsZero() || safeAt.Before(firstScrape.Add(idleWindow)) {
+		debug()
+		t.Fatalf("verdict first safe at %s, want at least one idle window (%s) after the first scrape at %s",
+			safeAt.Format("15:04:05.000"), idleWindow, firstScrape.Format("15:04:05.000"))
+	}
+	t.Logf("first scrape %s, first safe %s (%.1fs later)", firstScrape.Format("15:04:05.000"), safeAt.Format("15:04:05.000"), safeAt.Sub(firstScrape).Seconds())
 
 	// 2. A Login Script starts: the blocker alert reaches operations.
 	autopcc := e2eutil.FakeProcess(t, "AutoPcc.exe", false)
@@ -141,12 +173,17 @@ func TestAlertPathEndToEnd(t *testing.T) {
 	}
 }
 
-// rulesCopy renders the rules with short `for` durations and checks that
-// nothing but `for` differs from the committed file.
+// rulesCopy renders the test's rules: the idle window and scrape interval of
+// the test, short `for`s. It checks that the expressions are the committed
+// file's but for the numbers those settings give: the window (5m -> 20s),
+// the CPU-seconds budget over it (0.005 x 300 = 1.5 -> 0.005 x 20 = 0.1) and
+// the staleness bound (1.5 scrape intervals: 90 -> 1.5).
 func rulesCopy(t *testing.T, root string) []byte {
 	t.Helper()
 	c := alerts.DefaultConfig()
-	c.For = map[string]string{"OfficeScanUpgradeWindowOpen": "3s", "OfficeScanLoginScriptRunning": "1s"}
+	c.ScrapeInterval = scrapeInterval
+	c.IdleWindow = idleWindow
+	c.For = map[string]time.Duration{"OfficeScanUpgradeWindowOpen": 3 * time.Second, "OfficeScanLoginScriptRunning": time.Second}
 	short, err := alerts.Render(c)
 	if err != nil {
 		t.Fatal(err)
@@ -155,9 +192,33 @@ func rulesCopy(t *testing.T, root string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	num := func(f float64) string { return fmt.Sprint(f) }
+	shipped := map[string]string{
+		// Each token is mapped once, so the two 1.5s do not mix.
+		num(hazard.MaxSampleAge(scrapeInterval).Seconds()): num(hazard.MaxSampleAge(hazard.ScrapeInterval).Seconds()),
+		num(hazard.IdleRatio * idleWindow.Seconds()):       num(hazard.IdleCPUSecondsPerCPU()),
+		alerts.Duration(idleWindow):                        alerts.Duration(hazard.IdleWindow),
+	}
+	token := regexp.MustCompile(`[0-9][0-9.]*[a-z]*`)
 	a, b := exprs(t, committed), exprs(t, short)
-	if len(a) < 20 || strings.Join(a, "\n") != strings.Join(b, "\n") {
-		t.Fatalf("the test copy's expressions differ from alerts/officescan.rules.yml (%d vs %d rules)", len(a), len(b))
+	if len(a) < 20 || len(a) != len(b) {
+		t.Fatalf("the test copy has %d rules, alerts/officescan.rules.yml %d", len(b), len(a))
+	}
+	mapped := map[string]bool{}
+	for i := range a {
+		back := token.ReplaceAllStringFunc(b[i], func(s string) string {
+			if r, ok := shipped[s]; ok {
+				mapped[s] = true
+				return r
+			}
+			return s
+		})
+		if back != a[i] {
+			t.Fatalf("rule %d: the test copy's expression differs from alerts/officescan.rules.yml by more than the window, budget and staleness bound:\n%s\n--- committed:\n%s", i, b[i], a[i])
+		}
+	}
+	if len(mapped) != len(shipped) {
+		t.Fatalf("the test copy's expressions use only %v of the numbers %v: the check above proves less than it says", mapped, shipped)
 	}
 	return short
 }
@@ -188,68 +249,6 @@ func exprs(t *testing.T, data []byte) []string {
 		}
 	}
 	return out
-}
-
-// backfill writes span of history before now for the target, as an idle
-// database's 1 s scrapes would have left it, and returns a TSDB folder that
-// holds it as blocks.
-func backfill(t *testing.T, promtool, target string, span time.Duration) string {
-	t.Helper()
-	end := time.Now().Add(-time.Second)
-	labels := fmt.Sprintf(`{instance=%q,job="officescan"}`, target)
-	var om strings.Builder
-	for _, family := range []struct{ name, value string }{
-		{"up", "1"},
-		{"officescan_dbserver_cpu_utilization_ratio", "0"},
-	} {
-		fmt.Fprintf(&om, "# TYPE %s gauge\n", family.name)
-		for ts := end.Add(-span); !ts.After(end); ts = ts.Add(time.Second) {
-			fmt.Fprintf(&om, "%s%s %s %.3f\n", family.name, labels, family.value, float64(ts.UnixMilli())/1000)
-		}
-	}
-	om.WriteString("# EOF\n")
-	dir := t.TempDir()
-	in := filepath.Join(dir, "history.om")
-	if err := os.WriteFile(in, []byte(om.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	if b, err := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", in, data).CombinedOutput(); err != nil {
-		t.Fatalf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, b)
-	}
-	return data
-}
-
-type prometheusProc struct {
-	url string
-	cmd *exec.Cmd
-}
-
-func startPrometheus(t *testing.T, bin, data, target, amURL, rules string) prometheusProc {
-	t.Helper()
-	dir := t.TempDir()
-	cfg := fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%q]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: [%q]
-scrape_configs:
-  - job_name: officescan
-    static_configs:
-      - targets: [%q]
-`, rules, strings.TrimPrefix(amURL, "http://"), target)
-	path := filepath.Join(dir, "prometheus.yml")
-	writeFile(t, path, []byte(cfg))
-	addr := e2eutil.FreeAddr(t)
-	cmd := exec.Command(bin, "--config.file="+path, "--storage.tsdb.path="+data,
-		"--web.listen-address="+addr, "--log.level=warn")
-	logTo(t, cmd, "prometheus")
-	e2eutil.Start(t, cmd)
-	e2eutil.WaitHTTP(t, "http://"+addr+"/-/ready", 30*time.Second)
-	return prometheusProc{url: "http://" + addr, cmd: cmd}
 }
 
 // startAlertmanager runs Alertmanager with the example configuration's
@@ -298,30 +297,6 @@ func logTo(t *testing.T, cmd *exec.Cmd, name string) {
 		}
 		f.Close()
 	})
-}
-
-func query(promURL, q string) string {
-	resp, err := http.Get(promURL + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Data struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  []any             `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return err.Error()
-	}
-	var parts []string
-	for _, r := range body.Data.Result {
-		parts = append(parts, fmt.Sprintf("%v=%v", r.Metric, r.Value[1]))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // notification is one alert of one webhook delivery.
