@@ -44,14 +44,15 @@ type source interface {
 // evidence is a history to judge, the time to judge it at, its recording
 // interval and the collectors' errors.
 type evidence struct {
-	h        verdict.History
-	at       time.Time
-	interval time.Duration
-	errs     map[string]string
+	h          verdict.History
+	at         time.Time
+	interval   time.Duration
+	idleWindow time.Duration // zero: hazard.IdleWindow
+	errs       map[string]string
 }
 
 func (e evidence) options() verdict.Options {
-	return verdict.Options{ScrapeInterval: e.interval, EvaluationInterval: e.interval}
+	return verdict.Options{ScrapeInterval: e.interval, EvaluationInterval: e.interval, IdleWindow: e.idleWindow}
 }
 
 type remote struct {
@@ -86,7 +87,8 @@ func (r remote) history(ctx context.Context) (evidence, error) {
 	if err != nil {
 		return evidence{}, fmt.Errorf("reading the history from %s: %w", u, err)
 	}
-	return evidence{h: h, at: doc.Time, interval: interval, errs: doc.Errors}, nil
+	idle := time.Duration(doc.IdleWindowSeconds * float64(time.Second))
+	return evidence{h: h, at: doc.Time, interval: interval, idleWindow: idle, errs: doc.Errors}, nil
 }
 
 type local struct{ r *Recorder }
@@ -94,7 +96,7 @@ type local struct{ r *Recorder }
 func (l local) describe() string { return "this machine, measured by check itself" }
 
 func (l local) history(context.Context) (evidence, error) {
-	return evidence{h: l.r.History(), at: time.Now(), interval: l.r.Interval(), errs: l.r.Errors()}, nil
+	return evidence{h: l.r.History(), at: time.Now(), interval: l.r.interval, idleWindow: l.r.idleWindow, errs: l.r.Errors()}, nil
 }
 
 // MeasureFor is how long check must measure here before it can say safe:
@@ -159,6 +161,9 @@ func judgeOnce(ctx context.Context, src source, settle time.Duration) (Report, e
 		return couldNotTell(err, CheckOptions{Settle: settle}), ev, nil
 	}
 	r, err := Judge(ev.h, ev.at, ev.options(), Target, ev.errs)
+	if ev.idleWindow != 0 {
+		r.Notes = append(r.Notes, measuredNote(ev.interval, ev.idleWindow)[1:]...)
+	}
 	return r, ev, err
 }
 

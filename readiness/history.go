@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/officescan-exporter/officescan_exporter/hazard"
 	"github.com/officescan-exporter/officescan_exporter/verdict"
 )
 
@@ -15,9 +16,11 @@ import (
 type HistoryDoc struct {
 	// Time is the exporter's clock when it answered: `check` judges at it,
 	// so clocks that disagree do not matter.
-	Time            time.Time   `json:"time"`
-	IntervalSeconds float64     `json:"interval_seconds"`
-	Series          []SeriesDoc `json:"series"`
+	Time            time.Time `json:"time"`
+	IntervalSeconds float64   `json:"interval_seconds"`
+	// IdleWindowSeconds is the exporter's idle window (0: the shipped one).
+	IdleWindowSeconds float64     `json:"idle_window_seconds,omitempty"`
+	Series            []SeriesDoc `json:"series"`
 	// Errors are the last recording's failed collectors' errors.
 	Errors map[string]string `json:"errors,omitempty"`
 }
@@ -30,8 +33,11 @@ type SeriesDoc struct {
 }
 
 // EncodeHistory returns the wire form of h.
-func EncodeHistory(h verdict.History, now time.Time, interval time.Duration, errs map[string]string) HistoryDoc {
+func EncodeHistory(h verdict.History, now time.Time, interval, idleWindow time.Duration, errs map[string]string) HistoryDoc {
 	doc := HistoryDoc{Time: now, IntervalSeconds: interval.Seconds(), Series: make([]SeriesDoc, 0, len(h.Series)), Errors: errs}
+	if idleWindow != hazard.IdleWindow {
+		doc.IdleWindowSeconds = idleWindow.Seconds()
+	}
 	for _, s := range h.Series {
 		sd := SeriesDoc{Metric: s.Metric, Labels: s.Labels, Samples: make([][2]json.RawMessage, 0, len(s.Samples))}
 		for _, p := range s.Samples {

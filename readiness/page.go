@@ -3,12 +3,14 @@ package readiness
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/officescan-exporter/officescan_exporter/hazard"
 	"github.com/officescan-exporter/officescan_exporter/verdict"
 )
 
@@ -22,7 +24,7 @@ const (
 // defaults, with its recording interval as the scrape and evaluation
 // interval.
 func (r *Recorder) Options() verdict.Options {
-	return verdict.Options{ScrapeInterval: r.interval, EvaluationInterval: r.interval}
+	return evidence{interval: r.interval, idleWindow: r.idleWindow}.options()
 }
 
 // Report judges the recorded history now.
@@ -31,13 +33,17 @@ func (r *Recorder) Report(now time.Time) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	rep.Notes = append(rep.Notes, measuredNote(r.interval))
+	rep.Notes = append(rep.Notes, measuredNote(r.interval, r.idleWindow)...)
 	return rep, nil
 }
 
-func measuredNote(interval time.Duration) string {
-	return "Judged from the exporter's own scrapes, recorded every " + interval.String() +
-		", with the same rules as Prometheus: the database counts as idle only after a whole measured window."
+func measuredNote(interval, idleWindow time.Duration) []string {
+	notes := []string{"Judged from the exporter's own scrapes, recorded every " + human(interval) +
+		", with the same rules as Prometheus: the database counts as idle only after a whole measured window."}
+	if idleWindow != hazard.IdleWindow {
+		notes = append(notes, fmt.Sprintf("The idle window is %s here, not the %s of the shipped rules: a test setting.", human(idleWindow), human(hazard.IdleWindow)))
+	}
+	return notes
 }
 
 // PageOptions describe the landing page.
@@ -67,7 +73,7 @@ func (r *Recorder) JSONHandler(logger *slog.Logger) http.Handler {
 // HistoryHandler serves the recorded history, which `check` judges.
 func (r *Recorder) HistoryHandler(logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		writeJSON(w, logger, EncodeHistory(r.History(), time.Now(), r.interval, r.Errors()))
+		writeJSON(w, logger, EncodeHistory(r.History(), time.Now(), r.interval, r.idleWindow, r.Errors()))
 	})
 }
 

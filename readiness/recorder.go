@@ -35,6 +35,9 @@ const DefaultInterval = 15 * time.Second
 type Recorder struct {
 	observe  Observer
 	interval time.Duration
+	// idleWindow is the verdict's idle window: hazard.IdleWindow unless a
+	// test shortens it (SetIdleWindow).
+	idleWindow time.Duration
 	// keep is how much history the verdict can read: the idle window, a
 	// lookback before it, and a margin.
 	keep time.Duration
@@ -57,8 +60,16 @@ func NewRecorder(observe Observer, interval, keep time.Duration) *Recorder {
 		interval = DefaultInterval
 	}
 	return &Recorder{
-		observe: observe, interval: interval, keep: keep,
+		observe: observe, interval: interval, keep: keep, idleWindow: hazard.IdleWindow,
 		series: map[string]*verdict.Series{},
+	}
+}
+
+// SetIdleWindow shortens the verdict's idle window, for tests that cannot
+// wait five minutes; the page and check then say which window they used.
+func (r *Recorder) SetIdleWindow(d time.Duration) {
+	if d > 0 {
+		r.idleWindow = d
 	}
 }
 

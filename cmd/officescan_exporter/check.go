@@ -61,9 +61,7 @@ func (c *checkCommand) run(ctx context.Context) (int, error) {
 	rep, err := readiness.RunCheck(ctx, readiness.CheckOptions{
 		ExporterURL: url,
 		Local: func(ctx context.Context, interval, keep time.Duration) *readiness.Recorder {
-			r := readiness.NewRecorder(c.a.observer(ctx, logger), interval, keep)
-			go r.Run(ctx)
-			return r
+			return c.a.recorder(ctx, logger, interval, keep)
 		},
 		Wait:     c.wait,
 		Settle:   c.settle,

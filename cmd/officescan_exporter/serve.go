@@ -72,8 +72,7 @@ func (s *serveCommand) serve(ctx context.Context) error {
 	if s.metricsPath != "/" {
 		// The recorder shares the collectors with /metrics: a recording that
 		// overlaps a scrape joins its run instead of starting another.
-		rec := readiness.NewRecorder(s.a.observer(ctx, logger), s.recordEvery, readiness.KeepFor(hazard.WindowOpenFor, s.recordEvery))
-		go rec.Run(ctx)
+		rec := s.a.recorder(ctx, logger, s.recordEvery, readiness.KeepFor(hazard.WindowOpenFor, s.recordEvery))
 		mux.Handle(readiness.PathJSON, rec.JSONHandler(logger))
 		mux.Handle(readiness.PathHistory, rec.HistoryHandler(logger))
 		mux.Handle("/", rec.PageHandler(logger, readiness.PageOptions{
