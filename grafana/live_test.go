@@ -162,14 +162,21 @@ func TestLiveQueriesAgainstPrometheus(t *testing.T) {
 	agentsOn.Store(true)
 	for _, p := range proms {
 		t.Run(p.name, func(t *testing.T) {
-			e2eutil.Eventually(t, 30*time.Second, func() error {
-				q := `officescan:upgrade_blocker{instance="` + instance + `", reason="agents_reboot_pending"}`
-				res, err := instantValues(p.base, q)
-				if err == nil && len(res) == 0 {
-					err = fmt.Errorf("%s: no data yet", q)
-				}
-				return err
-			})
+			// Both agents scraped and the rules evaluated on them; then one
+			// more evaluation, so that every recorded series has seen them.
+			for _, q := range []string{
+				`officescan:upgrade_blocker{instance="` + instance + `", reason="agents_reboot_pending"}`,
+				`officescan:agent_reboot_pending:count == 2`,
+			} {
+				e2eutil.Eventually(t, 30*time.Second, func() error {
+					res, err := instantValues(p.base, q)
+					if err == nil && len(res) == 0 {
+						err = fmt.Errorf("%s: no data yet", q)
+					}
+					return err
+				})
+			}
+			time.Sleep(1500 * time.Millisecond)
 			runEveryQuery(t, p.base, queries, instance, address, waitingAgent)
 		})
 	}
