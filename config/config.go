@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -27,13 +28,6 @@ import (
 
 // MaxSize caps the config file; anything larger is not a config file.
 const MaxSize = 1 << 20
-
-// SettingNames are the console settings a mapping can be given for.
-var SettingNames = []string{
-	"firewall",
-	"firewall_driver_update_after_reboot",
-	"kernel_driver_restart_notification",
-}
 
 // Setting maps one console setting to a key of an ini file.
 type Setting struct {
@@ -213,7 +207,7 @@ func (p *parser) strs(v *yaml.Node, what string) ([]string, error) {
 func (p *parser) settings(n *yaml.Node) error {
 	return p.pairs(n, "settings", func(k, v *yaml.Node) error {
 		if !known(k.Value) {
-			return p.errorf(k, "unknown setting %q (known: %s)", k.Value, strings.Join(SettingNames, ", "))
+			return p.errorf(k, "unknown setting %q (known: %s)", k.Value, strings.Join(hazard.SettingNames(), ", "))
 		}
 		s := Setting{Source: p.where(k)}
 		seen := map[string]bool{}
@@ -308,7 +302,7 @@ func waivable(name string) bool {
 }
 
 func known(name string) bool {
-	for _, n := range SettingNames {
+	for _, n := range hazard.SettingNames() {
 		if n == name {
 			return true
 		}
@@ -378,4 +372,35 @@ func PathFromArgs(args []string) string {
 		}
 	}
 	return ""
+}
+
+// Sources says, for each setting name, where its state is read from (file,
+// section, key, and the line of the mapping), or that the config file maps
+// it nowhere: the words the readiness page and check show as evidence.
+// Relative files are shown under serverDir when it is known.
+func Sources(settings map[string]Setting, names []string, serverDir string) map[string]string {
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		m, ok := settings[name]
+		if !ok {
+			out[name] = "has no mapping in the config file (the ini key behind this console option is not publicly documented; `officescan_exporter settings diff` finds it)"
+			continue
+		}
+		file := m.File
+		if !filepath.IsAbs(file) && !isWindowsAbs(file) && serverDir != "" {
+			file = filepath.Join(serverDir, file)
+		}
+		s := fmt.Sprintf("read from %s [%s] %s", file, m.Section, m.Key)
+		if m.Source != "" {
+			s += " (mapping at " + m.Source + ")"
+		}
+		out[name] = s
+	}
+	return out
+}
+
+// isWindowsAbs recognises C:\... and \\server\share paths on any OS, since
+// the config may be written for Windows and read anywhere.
+func isWindowsAbs(p string) bool {
+	return strings.HasPrefix(p, `\\`) || (len(p) >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/'))
 }

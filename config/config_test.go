@@ -81,3 +81,19 @@ func TestLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestSourcesSayWhereEachSettingIsRead(t *testing.T) {
+	got := Sources(map[string]Setting{
+		"firewall":                            {File: "Ofcscan.ini", Section: "Global Setting", Key: "FW", Source: "c.yml:3"},
+		"firewall_driver_update_after_reboot": {File: `C:\PCCSRV\Private\ofcserver.ini`, Section: "S", Key: "K"},
+	}, []string{"firewall", "firewall_driver_update_after_reboot", "kernel_driver_restart_notification"}, "/srv/PCCSRV")
+	for name, want := range map[string]string{
+		"firewall":                            "read from " + filepath.Join("/srv/PCCSRV", "Ofcscan.ini") + " [Global Setting] FW (mapping at c.yml:3)",
+		"firewall_driver_update_after_reboot": `read from C:\PCCSRV\Private\ofcserver.ini [S] K`,
+		"kernel_driver_restart_notification":  "has no mapping in the config file",
+	} {
+		if !strings.HasPrefix(got[name], want) {
+			t.Errorf("%s: %q, want it to start with %q", name, got[name], want)
+		}
+	}
+}

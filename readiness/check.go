@@ -48,7 +48,7 @@ type evidence struct {
 	at         time.Time
 	interval   time.Duration
 	idleWindow time.Duration // zero: hazard.IdleWindow
-	errs       map[string]string
+	ctx        Context
 }
 
 func (e evidence) options() verdict.Options {
@@ -88,7 +88,7 @@ func (r remote) history(ctx context.Context) (evidence, error) {
 		return evidence{}, fmt.Errorf("reading the history from %s: %w", u, err)
 	}
 	idle := time.Duration(doc.IdleWindowSeconds * float64(time.Second))
-	return evidence{h: h, at: doc.Time, interval: interval, idleWindow: idle, errs: doc.Errors}, nil
+	return evidence{h: h, at: doc.Time, interval: interval, idleWindow: idle, ctx: doc.Context}, nil
 }
 
 type local struct{ r *Recorder }
@@ -96,7 +96,7 @@ type local struct{ r *Recorder }
 func (l local) describe() string { return "this machine, measured by check itself" }
 
 func (l local) history(context.Context) (evidence, error) {
-	return evidence{h: l.r.History(), at: time.Now(), interval: l.r.interval, idleWindow: l.r.idleWindow, errs: l.r.Errors()}, nil
+	return evidence{h: l.r.History(), at: time.Now(), interval: l.r.interval, idleWindow: l.r.idleWindow, ctx: l.r.Context()}, nil
 }
 
 // MeasureFor is how long check must measure here before it can say safe:
@@ -160,7 +160,7 @@ func judgeOnce(ctx context.Context, src source, settle time.Duration) (Report, e
 	if err != nil {
 		return couldNotTell(err, CheckOptions{Settle: settle}), ev, nil
 	}
-	r, err := Judge(ev.h, ev.at, ev.options(), Target, ev.errs)
+	r, err := Judge(ev.h, ev.at, ev.options(), Target, ev.ctx)
 	if ev.idleWindow != 0 {
 		r.Notes = append(r.Notes, measuredNote(ev.interval, ev.idleWindow)[1:]...)
 	}

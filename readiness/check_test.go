@@ -29,7 +29,7 @@ func scenarioServer(t *testing.T, name, at string) *httptest.Server {
 		h := scenarioHistory(t, sc, scenario.Instance)
 		d, _ := time.ParseDuration(at)
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_ = json.NewEncoder(w).Encode(EncodeHistory(h, epoch.Add(d), scenario.Interval, 0, nil))
+			_ = json.NewEncoder(w).Encode(EncodeHistory(h, epoch.Add(d), scenario.Interval, 0, Context{}))
 		}))
 		t.Cleanup(srv.Close)
 		return srv

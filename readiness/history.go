@@ -21,8 +21,7 @@ type HistoryDoc struct {
 	// IdleWindowSeconds is the exporter's idle window (0: the shipped one).
 	IdleWindowSeconds float64     `json:"idle_window_seconds,omitempty"`
 	Series            []SeriesDoc `json:"series"`
-	// Errors are the last recording's failed collectors' errors.
-	Errors map[string]string `json:"errors,omitempty"`
+	Context
 }
 
 // SeriesDoc is one series: samples are [unix milliseconds, value].
@@ -33,8 +32,8 @@ type SeriesDoc struct {
 }
 
 // EncodeHistory returns the wire form of h.
-func EncodeHistory(h verdict.History, now time.Time, interval, idleWindow time.Duration, errs map[string]string) HistoryDoc {
-	doc := HistoryDoc{Time: now, IntervalSeconds: interval.Seconds(), Series: make([]SeriesDoc, 0, len(h.Series)), Errors: errs}
+func EncodeHistory(h verdict.History, now time.Time, interval, idleWindow time.Duration, c Context) HistoryDoc {
+	doc := HistoryDoc{Time: now, IntervalSeconds: interval.Seconds(), Series: make([]SeriesDoc, 0, len(h.Series)), Context: c}
 	if idleWindow != hazard.IdleWindow {
 		doc.IdleWindowSeconds = idleWindow.Seconds()
 	}

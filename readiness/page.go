@@ -29,7 +29,7 @@ func (r *Recorder) Options() verdict.Options {
 
 // Report judges the recorded history now.
 func (r *Recorder) Report(now time.Time) (Report, error) {
-	rep, err := Judge(r.History(), now, r.Options(), Target, r.Errors())
+	rep, err := Judge(r.History(), now, r.Options(), Target, r.Context())
 	if err != nil {
 		return rep, err
 	}
@@ -73,7 +73,7 @@ func (r *Recorder) JSONHandler(logger *slog.Logger) http.Handler {
 // HistoryHandler serves the recorded history, which `check` judges.
 func (r *Recorder) HistoryHandler(logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		writeJSON(w, logger, EncodeHistory(r.History(), time.Now(), r.interval, r.idleWindow, r.Errors()))
+		writeJSON(w, logger, EncodeHistory(r.History(), time.Now(), r.interval, r.idleWindow, r.Context()))
 	})
 }
 

@@ -47,6 +47,8 @@ type Recorder struct {
 	order  []string
 	// errors are the last recording's failed collectors, for the evidence.
 	errors map[string]string
+	// sources say where each console setting is read from.
+	sources map[string]string
 }
 
 // Observer is one scrape of the exporter: its metric families and each
@@ -222,11 +224,20 @@ func (r *Recorder) trim(at time.Time) {
 	r.order = order
 }
 
-// Errors returns the last recording's collector errors, by collector.
-func (r *Recorder) Errors() map[string]string {
+// SetSettingSources tells the evidence where each console setting is read
+// from, e.g. "read from C:\...\Ofcscan.ini [Global Setting] Key".
+func (r *Recorder) SetSettingSources(sources map[string]string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return copyOf(r.errors)
+	r.sources = copyOf(sources)
+}
+
+// Context returns the last recording's collector errors and the setting
+// sources.
+func (r *Recorder) Context() Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Context{Errors: copyOf(r.errors), Sources: copyOf(r.sources)}
 }
 
 // History returns a copy of what has been recorded.

@@ -107,7 +107,7 @@ func TestHistoryDocRoundTrip(t *testing.T) {
 		Metric: hazard.MetricAgentRebootPending, Labels: map[string]string{"job": "a", "instance": "pc1"},
 		Samples: []verdict.Sample{{T: t0, V: math.NaN()}, {T: t0.Add(time.Second), V: math.Inf(1)}, {T: t0.Add(2 * time.Second), Stale: true}, {T: t0.Add(3 * time.Second), V: 0.25}},
 	}}}
-	doc := EncodeHistory(h, t0.Add(4*time.Second), 15*time.Second, 0, map[string]string{"share": "access denied"})
+	doc := EncodeHistory(h, t0.Add(4*time.Second), 15*time.Second, 0, Context{Errors: map[string]string{"share": "access denied"}})
 	got, interval, err := doc.Decode()
 	if err != nil {
 		t.Fatal(err)

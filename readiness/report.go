@@ -83,10 +83,16 @@ type Report struct {
 	Notes                []string `json:"notes"`
 }
 
+// Context is what the metrics cannot say and the evidence should: each
+// failing collector's error, and where each console setting is read from.
+type Context struct {
+	Errors  map[string]string `json:"errors,omitempty"`
+	Sources map[string]string `json:"setting_sources,omitempty"`
+}
+
 // Judge evaluates the history at `at` for the target whose labels include
-// target's, and words the result; errs are the failing collectors' errors
-// by collector, added to the evidence.
-func Judge(h verdict.History, at time.Time, o verdict.Options, target map[string]string, errs map[string]string) (Report, error) {
+// target's, and words the result, with c in the evidence.
+func Judge(h verdict.History, at time.Time, o verdict.Options, target map[string]string, c Context) (Report, error) {
 	r := Report{Time: at, WindowOpenForSeconds: hazard.WindowOpenFor.Seconds(), Notes: []string{}}
 	vs, err := verdict.Evaluate(h, at, o)
 	if err != nil {
@@ -114,7 +120,7 @@ func Judge(h verdict.History, at time.Time, o verdict.Options, target map[string
 	if v.Safe {
 		r.SafeForSeconds = safeFor.Seconds()
 	}
-	r.Rows = rows(*v, errs)
+	r.Rows = rows(*v, c)
 	r.Outcome = outcomeOf(*v)
 	r.ExitCode = r.Outcome.ExitCode()
 	if v.Note != "" {
@@ -168,7 +174,7 @@ func BlockerString(b verdict.Blocker) string {
 	return "{" + strings.Join(parts, ",") + "}"
 }
 
-func rows(v verdict.TargetVerdict, errs map[string]string) []Row {
+func rows(v verdict.TargetVerdict, c Context) []Row {
 	var out []Row
 	var exporterBlockers []string
 	var exporterWords []string
@@ -180,8 +186,8 @@ func rows(v verdict.TargetVerdict, errs map[string]string) []Row {
 		exporterBlockers = append(exporterBlockers, BlockerString(b))
 		if r, ok := hazard.FindReason(nil, b["reason"]); ok {
 			w := r.Summary
-			if c := b["collector"]; c != "" {
-				w += " (collector " + c + collectorError(errs, c) + ")"
+			if name := b["collector"]; name != "" {
+				w += " (collector " + name + collectorError(c.Errors, name) + ")"
 			}
 			exporterWords = append(exporterWords, w)
 			exporterActions = append(exporterActions, r.Action)
@@ -196,7 +202,12 @@ func rows(v verdict.TargetVerdict, errs map[string]string) []Row {
 		for _, b := range h.Blockers {
 			row.Reasons = append(row.Reasons, BlockerString(b))
 			if b["reason"] == hazard.ReasonCollectorFailed.Name {
-				row.Evidence += "; collector " + b["collector"] + collectorError(errs, b["collector"])
+				row.Evidence += "; collector " + b["collector"] + collectorError(c.Errors, b["collector"])
+			}
+		}
+		for _, s := range h.Hazard.Settings {
+			if src := c.Sources[s]; src != "" {
+				row.Evidence += "; " + s + " " + src
 			}
 		}
 		switch {

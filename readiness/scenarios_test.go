@@ -64,7 +64,7 @@ func TestScenariosThroughCheck(t *testing.T) {
 					http.NotFound(w, r)
 					return
 				}
-				_ = json.NewEncoder(w).Encode(EncodeHistory(h, at, scenario.Interval, 0, nil))
+				_ = json.NewEncoder(w).Encode(EncodeHistory(h, at, scenario.Interval, 0, Context{}))
 			}))
 			rep, err := RunCheck(context.Background(), CheckOptions{ExporterURL: srv.URL})
 			srv.Close()

@@ -147,6 +147,7 @@ func (a *app) webConfigFile() string {
 func (a *app) recorder(ctx context.Context, logger *slog.Logger, interval, keep time.Duration) *readiness.Recorder {
 	r := readiness.NewRecorder(a.observer(ctx, logger), interval, keep)
 	r.SetIdleWindow(a.idleWindow)
+	r.SetSettingSources(config.Sources(a.opts.Settings, hazard.SettingNames(), a.opts.ServerDir))
 	go r.Run(ctx)
 	return r
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/officescan-exporter/officescan_exporter/config"
+	"github.com/officescan-exporter/officescan_exporter/hazard"
 	"github.com/officescan-exporter/officescan_exporter/ini"
 	"github.com/officescan-exporter/officescan_exporter/settingsdiff"
 )
@@ -31,7 +31,7 @@ func newSettingsDiffCommand(a *app) *settingsDiffCommand {
 	c.cmd.Arg("BEFORE.ini", "The copy taken before the option was toggled.").Required().StringVar(&c.before)
 	c.cmd.Arg("AFTER.ini", "The copy taken after.").Required().StringVar(&c.after)
 	c.cmd.Flag("setting", "Print, on standard output, the config file mapping for this setting from the one key that changed (the comparison goes to standard error).").
-		PlaceHolder("NAME").EnumVar(&c.setting, config.SettingNames...)
+		PlaceHolder("NAME").EnumVar(&c.setting, hazard.SettingNames()...)
 	c.cmd.Flag("enabled-in", "With --setting: which copy has the option enabled.").
 		Default("after").EnumVar(&c.enabledIn, "after", "before")
 	c.cmd.Flag("file", "With --setting: the mapped file, relative to the server folder.").

@@ -38,7 +38,7 @@ func (f *fixture) verdict() readiness.Report {
 	for i := 0; i <= steps; i++ {
 		rec.Record(ctx, t0.Add(time.Duration(i)*time.Minute))
 	}
-	rep, err := readiness.Judge(rec.History(), t0.Add(time.Duration(steps)*time.Minute), rec.Options(), readiness.Target, rec.Errors())
+	rep, err := readiness.Judge(rec.History(), t0.Add(time.Duration(steps)*time.Minute), rec.Options(), readiness.Target, rec.Context())
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -71,7 +71,9 @@ func newFixture(t *testing.T) *fixture {
 	table := &procstest.Table{}
 	table.Set(procs.Process{PID: 42, Name: "DbServer.exe", Started: 1})
 	src := func() (procs.Source, error) { return table, nil }
-	sampler := procs.SamplerConfig{Interval: 10 * time.Millisecond, Rediscover: 50 * time.Millisecond, Window: 50 * time.Millisecond, NumCPU: 1}
+	// A window well above the interval: a stalled test machine must not reset
+	// the sampler's window between the recordings of one verdict.
+	sampler := procs.SamplerConfig{Interval: 10 * time.Millisecond, Rediscover: 50 * time.Millisecond, Window: 500 * time.Millisecond, NumCPU: 1}
 	reg := exporter.NewRegistry(dbserver.Spec(src, &sampler), autopcc.Spec(src), settings.Spec(&serverDir, &cfg.Settings))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

@@ -27,6 +27,7 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/collectors/serverinfo"
 	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
+	"github.com/officescan-exporter/officescan_exporter/hazard"
 	"github.com/officescan-exporter/officescan_exporter/ini"
 )
 
@@ -62,7 +63,7 @@ func New(serverDir string, server serverinfo.Source, m map[string]config.Setting
 // Unmapped lists the known settings that m has no mapping for.
 func Unmapped(m map[string]config.Setting) []string {
 	var out []string
-	for _, name := range config.SettingNames {
+	for _, name := range hazard.SettingNames() {
 		if _, ok := m[name]; !ok {
 			out = append(out, name)
 		}
