@@ -54,26 +54,28 @@ func chromium(t *testing.T, url string, args ...string) []byte {
 type report struct {
 	Verdict string `json:"verdict"`
 	Checks  []struct {
-		Name    string `json:"name"`
-		State   string `json:"state"`
-		Pending bool   `json:"pending"`
+		Hazard string `json:"hazard"`
+		State  string `json:"state"`
 	} `json:"checks"`
 }
 
-// startMeasured starts the exporter on srv and waits until DbServer.exe's
-// first window is measured, so the page shows final states.
+// startMeasured starts the exporter on srv, with the page's idle window
+// shortened to 3 s (a hidden test flag; the page then says so), and waits
+// until the database has been measured for a whole window, so the page
+// shows final states.
 func startMeasured(t *testing.T, srv fixture.Server) (*e2eutil.Exporter, report) {
 	t.Helper()
-	e := e2eutil.StartExporter(t, append(srv.Args(), "--collector.dbserver.window=2s", "--collector.dbserver.interval=500ms", "--collector.dbserver.rediscover=500ms")...)
+	e := e2eutil.StartExporter(t, append(srv.Args(), "--collector.dbserver.window=1s", "--collector.dbserver.interval=250ms",
+		"--collector.dbserver.rediscover=250ms", "--web.readiness-interval=1s", "--readiness.idle-window=3s")...)
 	var rep report
-	e2eutil.Eventually(t, 20*time.Second, func() error {
+	e2eutil.Eventually(t, 30*time.Second, func() error {
 		rep = report{}
 		if err := json.Unmarshal(e2eutil.Get(t, e.URL+"/readiness"), &rep); err != nil {
 			return err
 		}
 		for _, c := range rep.Checks {
-			if c.Pending {
-				return e2eutil.Errorf("%s still measuring", c.Name)
+			if c.Hazard == "dbserver" && c.State != "clear" {
+				return e2eutil.Errorf("dbserver is %s", c.State)
 			}
 		}
 		return nil
@@ -95,14 +97,14 @@ func TestLandingPageRowsAndScreenshot(t *testing.T) {
 	require(t)
 	e2eutil.FakeProcess(t, "DbServer.exe", false)
 	e2eutil.FakeProcess(t, "AutoPcc.exe", false)
-	srv := fixture.New(t, fixture.Settings{Firewall: "1", DeferDriverUpdate: "1", RestartNotification: "0"}, fixture.Options{})
+	srv := fixture.New(t, fixture.Settings{Firewall: "1", DeferDriverUpdate: "1", RestartNotification: "0"}, fixture.Options{Waivers: fixture.WaiveShare()})
 	e, rep := startMeasured(t, srv)
 
 	dom := string(chromium(t, e.URL+"/", "--dump-dom"))
 	got := rows(dom)
 	want := map[string]string{
-		"DbServer": "clear", "AutoPcc": "blocked", "LoginScriptShare": "off", "firewall": "clear",
-		"firewall_driver_update_after_reboot": "clear", "kernel_driver_restart_notification": "blocked", "RebootPending": "off",
+		"dbserver": "clear", "autopcc": "blocked", "share": "waived", "firewall_driver": "clear",
+		"restart_notification": "blocked", "agents": "not monitored",
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("rows in the browser:\n got  %v\n want %v\n%s", got, want, dom)
@@ -110,12 +112,12 @@ func TestLandingPageRowsAndScreenshot(t *testing.T) {
 	// The page and /readiness (what check --output=json prints) agree.
 	fromJSON := map[string]string{}
 	for _, c := range rep.Checks {
-		fromJSON[c.Name] = c.State
+		fromJSON[c.Hazard] = c.State
 	}
 	if fmt.Sprint(got) != fmt.Sprint(fromJSON) {
 		t.Errorf("page rows %v differ from /readiness %v", got, fromJSON)
 	}
-	for _, w := range []string{`data-verdict="blocked"`, "<title>OfficeScan upgrade readiness: BLOCKED</title>", `href="/metrics"`, "1 process named AutoPcc.exe"} {
+	for _, w := range []string{`data-verdict="blocked"`, "<title>OfficeScan upgrade readiness: BLOCKED</title>", `href="/metrics"`, `href="/runbooks"`, "waived: " + fixture.ShareReason, "agents not monitored", "The idle window is 3s here"} {
 		if !strings.Contains(dom, w) {
 			t.Errorf("DOM lacks %q", w)
 		}
@@ -142,7 +144,7 @@ func TestLandingPageShowsFileValuesAsText(t *testing.T) {
 	e2eutil.FakeProcess(t, "DbServer.exe", false)
 	const hostile = `<script>document.title="pwned"</script>`
 	// The section name comes from the config file and the ini file.
-	srv := fixture.New(t, fixture.AllGood, fixture.Options{Section: hostile})
+	srv := fixture.New(t, fixture.AllGood, fixture.Options{Section: hostile, Waivers: fixture.WaiveShare()})
 	e, _ := startMeasured(t, srv)
 
 	dom := string(chromium(t, e.URL+"/", "--dump-dom"))
@@ -152,7 +154,7 @@ func TestLandingPageShowsFileValuesAsText(t *testing.T) {
 	if !strings.Contains(dom, `&lt;script&gt;document.title="pwned"&lt;/script&gt;`) {
 		t.Fatalf("the section name is not shown as text:\n%s", dom)
 	}
-	if got := rows(dom)["firewall"]; got == "" {
-		t.Errorf("no firewall row:\n%s", dom)
+	if got := rows(dom)["firewall_driver"]; got != "clear" {
+		t.Errorf("firewall_driver row %q:\n%s", got, dom)
 	}
 }
