@@ -97,12 +97,12 @@ func reasonOf(table []hazard.Hazard, b Blocker) (hazard.Reason, bool) {
 
 // staleWords says why a target is not fresh.
 func (c *tctx) staleWords() string {
-	age := time.Duration(c.e.t-c.up.p.t) * time.Millisecond
+	age := dur(time.Duration(c.e.t-c.up.p.t) * time.Millisecond)
 	if c.up.p.v != 1 {
 		return fmt.Sprintf("Prometheus cannot scrape the exporter (up = %s, %s ago)", num(c.up.p.v), age)
 	}
 	return fmt.Sprintf("the exporter's newest scrape is %s old; evidence must be younger than %s",
-		age, hazard.MaxSampleAge(c.e.o.ScrapeInterval))
+		age, dur(hazard.MaxSampleAge(c.e.o.ScrapeInterval)))
 }
 
 // evidence says what was seen for one hazard of a fresh target.
@@ -146,7 +146,7 @@ func (c *tctx) dbWords(m *dbMeasure) []string {
 		return nil
 	}
 	var parts []string
-	window := c.e.o.IdleWindow
+	window := dur(c.e.o.IdleWindow)
 	switch {
 	case len(m.used) > 0:
 		used := 0.0
@@ -171,10 +171,10 @@ func (c *tctx) dbWords(m *dbMeasure) []string {
 		parts = append(parts, fmt.Sprintf("the CPU counter has no sample from %s ago (too little history)", window))
 	}
 	if m.noNow {
-		parts = append(parts, "a CPU counter series seen "+window.String()+" ago has no current sample")
+		parts = append(parts, "a CPU counter series seen "+window+" ago has no current sample")
 	}
 	if m.reset || m.wentBelow {
-		parts = append(parts, "the CPU counter went backwards within the last "+window.String()+" (exporter restart)")
+		parts = append(parts, "the CPU counter went backwards within the last "+window+" (exporter restart)")
 	}
 	if len(m.procs) > 0 && m.procs[0] >= 1 && len(m.ratio) == 0 {
 		parts = append(parts, "no CPU share measured yet (the exporter's first sampling window is not complete)")
@@ -252,6 +252,24 @@ func fixed(v float64) string {
 		return "NaN"
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// dur writes d as Prometheus does: 5m, 1m30s.
+func dur(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		unit string
+		d    time.Duration
+	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}} {
+		if n := d / u.d; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.unit)
+			d -= n * u.d
+		}
+	}
+	return b.String()
 }
 
 func joinLabels(ls []string) string { return "(" + strings.Join(ls, ", ") + ")" }
