@@ -39,7 +39,7 @@ func run(root string) error {
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", path, err)
 		}
-		out, err := Apply(name, data, Blocks(hazard.Table))
+		out, err := Apply(name, data, Blocks(hazard.Table, runbooksLink(name)))
 		if err != nil {
 			return err
 		}
@@ -75,22 +75,34 @@ func Apply(name string, doc []byte, blocks map[string]string) ([]byte, error) {
 	return out, err
 }
 
-// Blocks returns every generated block for a table of hazards.
-func Blocks(table []hazard.Hazard) map[string]string {
+// runbooksLink is how a doc links to the runbooks' sections.
+func runbooksLink(doc string) string {
+	switch filepath.ToSlash(doc) {
+	case "docs/runbooks.md":
+		return ""
+	case "README.md":
+		return "docs/runbooks.md"
+	}
+	return "runbooks.md"
+}
+
+// Blocks returns every generated block for a table of hazards, linking to
+// the runbooks' sections through link (empty: the same page).
+func Blocks(table []hazard.Hazard, link string) map[string]string {
 	return map[string]string{
-		"reasons":     reasonsTable(table),
+		"reasons":     reasonsTable(table, link),
 		"hazards":     hazardsSection(table),
-		"hazard_list": hazardList(table),
+		"hazard_list": hazardList(table, link),
 	}
 }
 
 // alertOf names the alert that fires on a reason, from the table.
-func alertOf(table []hazard.Hazard, reason string) string {
+func alertOf(table []hazard.Hazard, reason, link string) string {
 	var names []string
 	for _, a := range hazard.AllAlerts(table) {
 		for _, r := range a.Reasons {
 			if r == reason {
-				names = append(names, fmt.Sprintf("[%s](#%s)", a.Name, strings.ToLower(a.Name)))
+				names = append(names, fmt.Sprintf("[%s](%s#%s)", a.Name, link, strings.ToLower(a.Name)))
 			}
 		}
 	}
@@ -107,7 +119,7 @@ func label(r hazard.Reason) string {
 	return " (`" + r.Label + "`)"
 }
 
-func reasonsTable(table []hazard.Hazard) string {
+func reasonsTable(table []hazard.Hazard, link string) string {
 	var b strings.Builder
 	b.WriteString("| `hazard` | blocker `reason` | means | alert |\n|---|---|---|---|\n")
 	for _, r := range hazard.ExporterReasons {
@@ -115,17 +127,17 @@ func reasonsTable(table []hazard.Hazard) string {
 		if r.Name == "hazard_unproven" {
 			h = "any"
 		}
-		fmt.Fprintf(&b, "| %s | `%s`%s | %s | %s |\n", h, r.Name, label(r), r.Summary, alertOf(table, r.Name))
+		fmt.Fprintf(&b, "| %s | `%s`%s | %s | %s |\n", h, r.Name, label(r), r.Summary, alertOf(table, r.Name, link))
 	}
 	for _, h := range table {
 		for _, r := range h.Reasons {
-			fmt.Fprintf(&b, "| `%s` | `%s`%s | %s | %s |\n", h.Name, r.Name, label(r), r.Summary, alertOf(table, r.Name))
+			fmt.Fprintf(&b, "| `%s` | `%s`%s | %s | %s |\n", h.Name, r.Name, label(r), r.Summary, alertOf(table, r.Name, link))
 		}
 	}
 	return b.String()
 }
 
-func hazardList(table []hazard.Hazard) string {
+func hazardList(table []hazard.Hazard, link string) string {
 	var b strings.Builder
 	b.WriteString("| hazard | what must hold | read from | waiver key |\n|---|---|---|---|\n")
 	for _, h := range table {
@@ -148,7 +160,7 @@ func hazardList(table []hazard.Hazard) string {
 		if h.Optional {
 			waiver += "; optional: no agent data at all reads \"agents not monitored\""
 		}
-		fmt.Fprintf(&b, "| [`%s`](#hazard-%s) | %s | %s | %s |\n", h.Name, strings.ReplaceAll(h.Name, "_", "-"), h.Title, strings.Join(from, ", "), waiver)
+		fmt.Fprintf(&b, "| [`%s`](%s#hazard-%s) | %s | %s | %s |\n", h.Name, link, strings.ReplaceAll(h.Name, "_", "-"), h.Title, strings.Join(from, ", "), waiver)
 	}
 	return b.String()
 }

@@ -12,9 +12,9 @@ import (
 // TestDocsMatchTable fails when a committed doc's generated blocks differ
 // from the table of hazards; `go run ./internal/docgen` mends it.
 func TestDocsMatchTable(t *testing.T) {
-	blocks := Blocks(hazard.Table)
 	used := map[string]bool{}
 	for _, name := range Docs {
+		blocks := Blocks(hazard.Table, runbooksLink(name))
 		data, err := os.ReadFile(filepath.Join("..", "..", name))
 		if err != nil {
 			t.Fatal(err)
@@ -30,7 +30,7 @@ func TestDocsMatchTable(t *testing.T) {
 			used[string(m[2])] = true
 		}
 	}
-	for name := range blocks {
+	for name := range Blocks(hazard.Table, "") {
 		if !used[name] {
 			t.Errorf("block %q is in no doc", name)
 		}
@@ -43,11 +43,11 @@ func TestNewHazardReachesDocs(t *testing.T) {
 	table := append(append([]hazard.Hazard(nil), hazard.Table...), hazard.Hazard{
 		Name: "update_agent_busy", Kind: hazard.KindZero, Title: "No update agent is deploying",
 		Collectors: []string{"updateagent"}, Metrics: []string{"officescan_update_agent_deployments"}, Waivable: true,
-		Why: "Test hazard.",
+		Why:     "Test hazard.",
 		Reasons: []hazard.Reason{hazard.ReasonCollectorOff, {Name: "update_agent_deploying", Summary: "an update agent deploys", Action: "Wait."}},
 		Alerts:  []hazard.Alert{{Name: "OfficeScanUpdateAgentBusy", Severity: "warning", Reasons: []string{"update_agent_deploying"}}},
 	})
-	b := Blocks(table)
+	b := Blocks(table, "")
 	for block, want := range map[string][]string{
 		"hazard_list": {"`update_agent_busy`", "No update agent is deploying", "collector `updateagent`", "waivers: {update_agent_busy"},
 		"hazards":     {"### Hazard: update-agent-busy", "`update_agent_deploying`", "an update agent deploys", "officescan_update_agent_deployments"},
@@ -63,10 +63,10 @@ func TestNewHazardReachesDocs(t *testing.T) {
 
 func TestApplyRefusesUnknownOrMismatchedBlocks(t *testing.T) {
 	for doc, want := range map[string]string{
-		"<!-- BEGIN generated:nope -->\nx\n<!-- END generated:nope -->": `no generated block is called "nope"`,
+		"<!-- BEGIN generated:nope -->\nx\n<!-- END generated:nope -->":       `no generated block is called "nope"`,
 		"<!-- BEGIN generated:reasons -->\nx\n<!-- END generated:hazards -->": `block "reasons" ends as "hazards"`,
 	} {
-		_, err := Apply("x.md", []byte(doc), Blocks(hazard.Table))
+		_, err := Apply("x.md", []byte(doc), Blocks(hazard.Table, ""))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Apply(%q) = %v, want %q", doc, err, want)
 		}
