@@ -124,23 +124,23 @@ func TestHazardStates(t *testing.T) {
 		{"share sessions", with(`officescan_share_login_script_open_files`, "1x20"), "share", false, "login_script_share_sessions",
 			[]string{"1 Login Script file is open on the ofcscan share"}, "Get-SmbOpenFile"},
 		{"share missing", with(`officescan_share_login_script_open_files`, ""), "share", false, "input_missing/officescan_share_login_script_open_files", nil, ""},
-		{"firewall deferred", healthy(), "firewall_driver", true, "", []string{"the firewall is on", "only after a reboot: on"}, ""},
+		{"firewall deferred", healthy(), "firewall_driver", true, "", []string{"setting firewall: on", "setting firewall_driver_update_after_reboot: on"}, ""},
 		{"firewall off", with(`officescan_setting_enabled{setting="firewall"}`, "0x20", `officescan_setting_enabled{setting="firewall_driver_update_after_reboot"}`, "0x20"),
-			"firewall_driver", true, "", []string{"the firewall is off"}, ""},
+			"firewall_driver", true, "", []string{"setting firewall: off"}, ""},
 		{"firewall not deferred", with(`officescan_setting_enabled{setting="firewall_driver_update_after_reboot"}`, "0x20"), "firewall_driver", false,
-			"firewall_driver_update_not_deferred", []string{"only after a reboot: off"}, "Update the OfficeScan firewall driver only after a system reboot"},
+			"firewall_driver_update_not_deferred", []string{"setting firewall_driver_update_after_reboot: off"}, "Update the OfficeScan firewall driver only after a system reboot"},
 		{"firewall unknown", with(`officescan_setting_enabled{setting="firewall"}`, "", `officescan_setting_enabled{setting="firewall_driver_update_after_reboot"}`, "0x20"),
-			"firewall_driver", false, "setting_unknown/firewall firewall_driver_update_not_deferred", []string{"the firewall is unknown"}, "Map the option"},
-		{"restart notification on", healthy(), "restart_notification", true, "", []string{"kernel_driver_restart_notification is on"}, ""},
+			"firewall_driver", false, "setting_unknown/firewall firewall_driver_update_not_deferred", []string{"setting firewall: unknown"}, "Map the option"},
+		{"restart notification on", healthy(), "restart_notification", true, "", []string{"setting kernel_driver_restart_notification: on"}, ""},
 		{"restart notification off", with(`officescan_setting_enabled{setting="kernel_driver_restart_notification"}`, "0x20"), "restart_notification", false,
-			"restart_notification_off", []string{"is off"}, "Display a notification message"},
+			"restart_notification_off", []string{"restart_notification: off"}, "Display a notification message"},
 		{"restart notification NaN", with(`officescan_setting_enabled{setting="kernel_driver_restart_notification"}`, "NaNx20"), "restart_notification", false,
 			"setting_unknown/kernel_driver_restart_notification", []string{"unknown (NaN)"}, ""},
 		{"settings collector failed", with(`officescan_scrape_collector_success{collector="settings"}`, "0x20"), "restart_notification", false,
 			"collector_failed/settings", nil, ""},
 		{"agents not monitored", healthy(), "agents", true, "", []string{"agents not monitored"}, ""},
 		{"agent waits", with(`officescan_agent_reboot_pending{job="agents", instance="pc1"}`, "1x20"), "agents", false, "agents_reboot_pending",
-			[]string{"1 waiting for a restart", "1 matched to no server"}, "Restart those machines"},
+			[]string{"0 of this server's 0 agents wait", "1 waiting agent matched to no server", "1 of 1 monitored agent wait"}, "Restart those machines"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := verdictOf(t, c.series, 10)
@@ -187,7 +187,7 @@ func TestNotFreshJudgesNothing(t *testing.T) {
 		t.Errorf("blockers %q, want exporter_down only", got)
 	}
 	for _, h := range v.Hazards {
-		if h.Clear || len(h.Blockers) > 0 || !strings.Contains(h.Evidence, "not judged: Prometheus cannot scrape the exporter (up = 0") ||
+		if h.Clear || len(h.Blockers) > 0 || !strings.Contains(h.Evidence, "not judged: Prometheus could not scrape the exporter at its newest scrape, 0s ago (up = 0)") ||
 			!strings.Contains(h.Action, "Start the exporter") {
 			t.Errorf("%s: clear %v blockers %v evidence %q action %q", h.Hazard.Name, h.Clear, h.Blockers, h.Evidence, h.Action)
 		}

@@ -99,7 +99,7 @@ func reasonOf(table []hazard.Hazard, b Blocker) (hazard.Reason, bool) {
 func (c *tctx) staleWords() string {
 	age := dur(time.Duration(c.e.t-c.up.p.t) * time.Millisecond)
 	if c.up.p.v != 1 {
-		return fmt.Sprintf("Prometheus cannot scrape the exporter (up = %s, %s ago)", num(c.up.p.v), age)
+		return fmt.Sprintf("Prometheus could not scrape the exporter at its newest scrape, %s ago (up = %s)", age, num(c.up.p.v))
 	}
 	return fmt.Sprintf("the exporter's newest scrape is %s old; evidence must be younger than %s",
 		age, dur(hazard.MaxSampleAge(c.e.o.ScrapeInterval)))
@@ -122,11 +122,10 @@ func (c *tctx) evidence(hz hazard.Hazard, r hazardEval, blockers []Blocker) stri
 		parts = c.dbWords(r.db)
 	case hazard.KindZero:
 		parts = append(parts, zeroWords(hz, r.values[hz.Metrics[0]]))
-	case hazard.KindFirewallDriver:
-		parts = append(parts, "the firewall is "+settingWords(r.values[hazard.SettingFirewall]),
-			"its driver update only after a reboot: "+settingWords(r.values[hazard.SettingFirewallDriverDefer]))
-	case hazard.KindEnabledSetting:
-		parts = append(parts, hz.Settings[0]+" is "+settingWords(r.values[hz.Settings[0]]))
+	case hazard.KindFirewallDriver, hazard.KindEnabledSetting:
+		for _, name := range hz.Settings {
+			parts = append(parts, "setting "+name+": "+settingWords(r.values[name]))
+		}
 	case hazard.KindAgents:
 		parts = append(parts, c.agentWords())
 	}
@@ -148,7 +147,7 @@ func (c *tctx) dbWords(m *dbMeasure) []string {
 	var parts []string
 	window := dur(c.e.o.IdleWindow)
 	switch {
-	case len(m.used) > 0:
+	case len(m.used) > 0 && !m.incomplete:
 		used := 0.0
 		for _, u := range m.used {
 			used += u
@@ -159,7 +158,7 @@ func (c *tctx) dbWords(m *dbMeasure) []string {
 		}
 		parts = append(parts, s)
 	case m.counterFresh:
-		parts = append(parts, fmt.Sprintf("DbServer.exe's CPU over the last %s is not measured", window))
+		parts = append(parts, fmt.Sprintf("DbServer.exe's CPU over the last %s is not measured whole", window))
 	}
 	if len(m.ratio) > 0 {
 		parts = append(parts, fmt.Sprintf("now %s %% of all CPUs", fixed(m.ratio[0]*100)))
@@ -188,13 +187,19 @@ func (c *tctx) agentWords() string {
 		return "agents not monitored"
 	}
 	waiting, agents := a.byTarget(c.key)
-	own := waiting - a.unmatched
-	s := fmt.Sprintf("%d waiting for a restart: %d of this server's %d agents, %d matched to no server; %d of %d agents wait across all servers",
-		waiting, own, agents-a.unmatched, a.unmatched, a.waiting, a.total)
+	s := fmt.Sprintf("%d of this server's %s wait for a restart, and %s matched to no server (no info, or a server name no server target has); %d of %s wait in all",
+		waiting-a.unmatched, plural(agents-a.unmatched, "agent"), plural(a.unmatched, "waiting agent"), a.waiting, plural(a.total, "monitored agent"))
 	if n, r := c.e.o.AgentTolerance, c.e.o.AgentToleranceRatio; n > 0 || r > 0 {
 		s += fmt.Sprintf(" (allowed: %d, or %s of this server's agents)", n, num(r))
 	}
 	return s
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // zeroWords words a KindZero count: the two the table has by name, a new
