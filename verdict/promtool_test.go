@@ -68,10 +68,10 @@ type ptSample struct {
 
 // renderRules writes the rules alerts/gen makes today (the working tree's
 // generator, not a committed file that may lag behind it).
-func renderRules(t *testing.T, dir string) string {
+func renderRules(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	path := filepath.Join(dir, "officescan.rules.yml")
-	cmd := exec.Command("go", "run", "../alerts/gen", "-o", path)
+	cmd := exec.Command("go", append([]string{"run", "../alerts/gen", "-o", path}, args...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go run ../alerts/gen: %v\n%s", err, out)
 	}
@@ -160,14 +160,16 @@ func expectations(t *testing.T, h History, m int, o Options) []ptExpr {
 	return []ptExpr{safe, blockers, clear, window}
 }
 
-// comparePromtool runs every case through each Prometheus line's promtool.
-func comparePromtool(t *testing.T, cases []promCase) {
+// comparePromtool runs every case through each Prometheus line's promtool,
+// with the rules alerts/gen writes for genArgs and the evaluator's options
+// that say the same.
+func comparePromtool(t *testing.T, cases []promCase, o Options, genArgs ...string) {
 	t.Helper()
 	tools := tooltest.Promtools(t)
 	dir := t.TempDir()
-	rules := renderRules(t, dir)
+	rules := renderRules(t, dir, genArgs...)
 	for _, line := range []string{"3", "2"} {
-		o := Options{closedLeft: line == "2"}
+		o.closedLeft = line == "2"
 		var files []string
 		start := time.Now()
 		for _, c := range cases {
@@ -244,5 +246,5 @@ func TestScenariosAgainstPromtool(t *testing.T) {
 			cases = append(cases, promCase{name: prefix + sc.Name, series: series, end: end + 6})
 		}
 	}
-	comparePromtool(t, cases)
+	comparePromtool(t, cases, Options{})
 }

@@ -35,12 +35,33 @@ func TestRandomHistoriesAgainstPromtool(t *testing.T) {
 	if v, err := strconv.ParseInt(os.Getenv("VERDICT_RANDOM_SEED"), 10, 64); err == nil {
 		seed = v
 	}
+	comparePromtool(t, randomCases(seed, n), Options{})
+}
+
+// TestRandomHistoriesOtherSettingsAgainstPromtool: the rules generated for
+// another site (a tolerance of waiting agents, an agent job, a slower
+// scrape) against the evaluator given the same settings.
+func TestRandomHistoriesOtherSettingsAgainstPromtool(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs promtool")
+	}
+	n, seed := 8, int64(101)
+	if v, err := strconv.Atoi(os.Getenv("VERDICT_RANDOM_CASES")); err == nil {
+		n = v
+	}
+	o := Options{AgentTolerance: 1, AgentToleranceRatio: 0.3, AgentSelector: map[string]string{"job": "officescan_agents"},
+		ScrapeInterval: 2 * time.Minute}
+	comparePromtool(t, randomCases(seed, n), o,
+		"-agent-tolerance=1", "-agent-tolerance-ratio=0.3", `-agent-selector=job="officescan_agents"`, "-scrape-interval=2m")
+}
+
+func randomCases(seed int64, n int) []promCase {
 	var cases []promCase
 	for i := 0; i < n; i++ {
 		r := rand.New(rand.NewSource(seed*1_000_003 + int64(i)))
 		cases = append(cases, promCase{name: fmt.Sprintf("random_%d_%d", seed, i), series: randomHistory(r), end: randomMinutes + 6})
 	}
-	comparePromtool(t, cases)
+	return cases
 }
 
 // gen builds one random history.
