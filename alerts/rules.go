@@ -169,8 +169,9 @@ type rule struct {
 
 // gen holds the PromQL vocabulary of one rendering.
 type gen struct {
-	c  Config
-	on string // on (instance, job)
+	c      Config
+	on     string // on (instance, job)
+	labels string // instance, job
 }
 
 // sel returns metric{<target selector>, extra...}.
@@ -190,8 +191,13 @@ func (g gen) agent(metric string) string {
 // a series the exporter stopped exposing, or one left over from before a gap,
 // is no evidence. Prometheus stamps every series of one scrape with the
 // scrape's time, and `up` with the same time.
+//
+// The right-hand side is made one series per target (max by), so that two
+// `up` series of one target (federation without a distinguishing label)
+// cannot make the rule fail: a failed rule writes no staleness markers, and
+// its last result would stay readable.
 func (g gen) fresh(s string) string {
-	return fmt.Sprintf("(%s and (timestamp(%s) >= %s group_left () timestamp(%s)))", s, s, g.on, g.sel(hazard.MetricUp))
+	return fmt.Sprintf("(%s and (timestamp(%s) >= %s group_left () max by (%s) (timestamp(%s))))", s, s, g.on, g.labels, g.sel(hazard.MetricUp))
 }
 
 // succeeded: the collector's success series is fresh and 1.
@@ -281,9 +287,11 @@ func (g gen) hazardRules(h hazard.Hazard) (clear string, blockers []rule) {
 		w := Duration(g.c.IdleWindow)
 		idleRatio := num(hazard.IdleRatio)
 		budget := num(hazard.IdleRatio * g.c.IdleWindow.Seconds())
-		// CPU seconds from the sample at or before now-window to the newest.
-		used := fmt.Sprintf("sum without (mode) (%s - %s offset %s)", g.fresh(counter), counter, w)
-		allowed := fmt.Sprintf("(%s * %s)", cpus, budget)
+		// CPU seconds from the sample at or before now-window to the newest,
+		// summed per target whatever other labels the counter carries.
+		used := fmt.Sprintf("sum by (%s) (%s - %s offset %s)", g.labels, g.fresh(counter), counter, w)
+		// One series per target, however many the relabelling left.
+		allowed := fmt.Sprintf("(min by (%s) (%s) * %s)", g.labels, cpus, budget)
 		// The counter proves nothing across a reset (exporter restart) or
 		// where a series has no sample a window ago: the difference would
 		// miss CPU that was used.
@@ -393,7 +401,7 @@ func (g gen) agentRules() []rule {
 	waiting := fmt.Sprintf("(%s != 0)", pending) // != 0: NaN waits too
 	addresses := fmt.Sprintf(`label_replace(group without () (%s), "server", "$1", "address", "(.*)")`, g.sel(hazard.MetricServerAddressInfo))
 	byTarget := func(byServer string) string {
-		return fmt.Sprintf("(\n  sum without (address, server) (\n    %s\n    * on (server) group_left ()\n    %s\n  )\n  or %s\n  %s * 0\n)", addresses, byServer, on, g.base())
+		return fmt.Sprintf("(\n  sum by (%s) (\n    %s\n    * on (server) group_left ()\n    %s\n  )\n  or %s\n  %s * 0\n)", g.labels, addresses, byServer, on, g.base())
 	}
 	return []rule{
 		{comment: "Agents, per server name they report to (officescan_agent_info{server}).",
@@ -417,7 +425,7 @@ func Render(c Config) ([]byte, error) {
 	if err := c.complete(); err != nil {
 		return nil, err
 	}
-	g := gen{c: c, on: "on (" + strings.Join(c.TargetLabels, ", ") + ")"}
+	g := gen{c: c, on: "on (" + strings.Join(c.TargetLabels, ", ") + ")", labels: strings.Join(c.TargetLabels, ", ")}
 	on := g.on
 	up := g.sel(hazard.MetricUp)
 	maxAge := hazard.MaxSampleAge(c.ScrapeInterval).Seconds()

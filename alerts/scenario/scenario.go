@@ -8,7 +8,6 @@ package scenario
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"os"
 	"regexp"
 	"sort"
@@ -293,12 +292,12 @@ func ParseValues(s string) ([]Point, error) {
 				step = -step
 			}
 		}
+		// promtool adds the step again and again (a += b), not a + k*b;
+		// the Go side must see the very same floats.
+		v := start
 		for k := 0; k <= n; k++ {
-			v := start + float64(k)*step
-			if math.IsNaN(start) {
-				v = math.NaN()
-			}
 			out = append(out, Point{At: time.Duration(i) * Interval, Value: v})
+			v += step
 			i++
 		}
 	}
