@@ -17,6 +17,7 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/collectors/share"
 	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
+	"github.com/officescan-exporter/officescan_exporter/internal/flagvalue"
 	"github.com/officescan-exporter/officescan_exporter/procs"
 )
 
@@ -41,14 +42,14 @@ func AddFlags(app *kingpin.Application) *Options {
 	o := &Options{Sampler: procs.SamplerConfig{NumCPU: runtime.NumCPU()}}
 	app.Flag("officescan.server-dir", "The OfficeScan / Apex One PCCSRV folder. Default on Windows: registry value Local_Path under HKLM\\SOFTWARE\\WOW6432Node\\TrendMicro\\OfficeScan\\service\\Information.").
 		StringVar(&o.ServerDir)
-	app.Flag("collector.dbserver.window", "Window DbServer.exe's CPU utilization is averaged over.").
-		Default("10s").DurationVar(&o.Sampler.Window)
-	app.Flag("collector.dbserver.interval", "How often DbServer.exe's CPU time is sampled.").
-		Default("1s").DurationVar(&o.Sampler.Interval)
+	flagvalue.Duration(app.Flag("collector.dbserver.window", "Window DbServer.exe's CPU utilization is averaged over.").
+		Default("10s"), &o.Sampler.Window)
+	flagvalue.Duration(app.Flag("collector.dbserver.interval", "How often DbServer.exe's CPU time is sampled.").
+		Default("1s"), &o.Sampler.Interval)
 	// Searching the whole table is most of the sampler's cost (docs/performance.md);
 	// a DbServer.exe that restarts is found within this, far inside the 5-minute idle window.
-	app.Flag("collector.dbserver.rediscover", "How often the whole process table is searched for DbServer.exe; in between only known PIDs are read.").
-		Default("10s").DurationVar(&o.Sampler.Rediscover)
+	flagvalue.Duration(app.Flag("collector.dbserver.rediscover", "How often the whole process table is searched for DbServer.exe; in between only known PIDs are read.").
+		Default("10s"), &o.Sampler.Rediscover)
 	o.Share = share.AddFlags(app)
 	o.Reboot = reboot.AddFlags(app)
 	return o

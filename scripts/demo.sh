@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole pipeline on one machine, over a simulated OfficeScan server:
 #   officescan_simulator (PCCSRV folder, DbServer.exe / AutoPcc.exe processes,
-#   webhook receiver) -> officescan_exporter -> Prometheus 3 with the bundled
+#   webhook receiver) -> officescan_exporter -> Prometheus (a cached 3.x build,
+#   else Debian's 2.42) with the bundled
 #   rules -> Alertmanager with the example routes -> the webhook receiver.
 # Then it walks through a scenario: a Login Script runs, the database gets
 # busy, everything clears. Ctrl-C stops everything it started.
@@ -19,7 +20,7 @@ steps=${OSE_DEMO_STEPS:-0}
 work=${OSE_DEMO_DIR:-$PWD/.build/demo}
 rm -rf "$work" && mkdir -p "$work/bin" "$work/logs"
 
-echo "[demo] building"
+echo "[demo] building the exporter and the simulator (about a minute on a fresh machine, seconds after)"
 go build -o "$work/bin/" ./cmd/officescan_exporter ./cmd/officescan_simulator ./tools/fakeproc
 
 pids=()
@@ -57,10 +58,11 @@ wait_http "http://127.0.0.1:$CONTROL_PORT" simulator
 start exporter "$work/bin/officescan_exporter" --config.file="$work/officescan_exporter.yml" \
   --web.listen-address=127.0.0.1:$EXPORTER_PORT
 wait_http "http://127.0.0.1:$EXPORTER_PORT/metrics" exporter
-start alertmanager alertmanager --config.file="$work/alertmanager.yml" --storage.path="$work/alertmanager" \
+echo "[demo] Prometheus: $("$PROMETHEUS_BIN" --version 2>&1 | head -n1); Alertmanager: $("$ALERTMANAGER_BIN" --version 2>&1 | head -n1)"
+start alertmanager "$ALERTMANAGER_BIN" --config.file="$work/alertmanager.yml" --storage.path="$work/alertmanager" \
   --web.listen-address=127.0.0.1:$ALERTMANAGER_PORT --cluster.listen-address=
 wait_http "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" alertmanager
-start prometheus prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
+start prometheus "$PROMETHEUS_BIN" --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
   --web.listen-address=127.0.0.1:$PROMETHEUS_PORT
 wait_http "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" prometheus
 

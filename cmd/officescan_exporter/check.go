@@ -12,6 +12,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/flagvalue"
 	"github.com/officescan-exporter/officescan_exporter/readiness"
 )
 
@@ -31,11 +32,11 @@ func newCheckCommand(a *app) *checkCommand {
 	c.cmd.Flag("output", "Output format: text (a checklist) or json.").Default("text").EnumVar(&c.output, "text", "json")
 	c.cmd.Flag("exporter-url", "Base URL of the running exporter whose history to judge (default: this machine at --web.listen-address).").
 		PlaceHolder("URL").StringVar(&c.exporterURL)
-	c.cmd.Flag("wait", fmt.Sprintf("Keep checking until the verdict has been safe at every evaluation for --settle, at most this long (exit 1 at the deadline). 0 checks once. With no exporter running, at least %s lets check measure here.", readiness.MeasureFor(hazard.WindowOpenFor))).
-		Default("0s").DurationVar(&c.wait)
-	c.cmd.Flag("settle", "With --wait: how long the verdict must stay safe without a break (the alert OfficeScanUpgradeWindowOpen waits as long).").
-		Default(hazard.WindowOpenFor.String()).DurationVar(&c.settle)
-	c.cmd.Flag("interval", "Time between two evaluations (and recordings, when measuring here).").Default(readiness.DefaultInterval.String()).DurationVar(&c.interval)
+	flagvalue.Duration(c.cmd.Flag("wait", fmt.Sprintf("Keep checking until the verdict has been safe at every evaluation for --settle, at most this long (exit 1 at the deadline). 0 checks once. With no exporter running, at least %s lets check measure here.", readiness.MeasureFor(hazard.WindowOpenFor))).
+		Default("0s"), &c.wait)
+	flagvalue.Duration(c.cmd.Flag("settle", "With --wait: how long the verdict must stay safe without a break (the alert OfficeScanUpgradeWindowOpen waits as long).").
+		Default(hazard.WindowOpenFor.String()), &c.settle)
+	flagvalue.Duration(c.cmd.Flag("interval", "Time between two evaluations (and recordings, when measuring here).").Default(readiness.DefaultInterval.String()), &c.interval)
 	return c
 }
 

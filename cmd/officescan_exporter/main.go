@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
 	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/flagvalue"
 	"github.com/officescan-exporter/officescan_exporter/readiness"
 )
 
@@ -45,24 +48,51 @@ type app struct {
 	idleWindow time.Duration
 }
 
+// stampFromBuildInfo fills the version and revision from the Go build info
+// when the release script did not stamp them (a plain `go build` or
+// `go install`), so --version and the build info metric never read empty.
+func stampFromBuildInfo() {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	if version.Version == "" {
+		version.Version = strings.TrimPrefix(bi.Main.Version, "v")
+		if version.Version == "" || version.Version == "(devel)" {
+			version.Version = "devel"
+		}
+	}
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision" && (version.Revision == "" || version.Revision == "unknown"):
+			version.Revision = s.Value
+		case s.Key == "vcs.time" && version.BuildDate == "":
+			version.BuildDate = s.Value
+		}
+	}
+}
+
 func newApp() *app {
+	stampFromBuildInfo()
 	a := &app{kp: kingpin.New(name, "Tells when it is safe to upgrade a Trend Micro OfficeScan / Apex One server.")}
 	a.kp.Flag("config.file", "YAML config file: the console setting mapping, waivers of hazards that do not apply to this server, server_dir, and defaults for any flag (a flag on the command line wins).").
 		PlaceHolder("FILE").String()
 	a.logCfg = &promslog.Config{}
 	promslogflag.AddFlags(a.kp, a.logCfg)
-	a.kp.Flag("collector.timeout", "Most time one collector may take in a scrape (Prometheus' own scrape timeout wins when shorter).").
-		Default(collectors.DefaultScrapeTimeout.String()).DurationVar(&a.timeout)
+	flagvalue.Duration(a.kp.Flag("collector.timeout", "Most time one collector may take in a scrape (Prometheus' own scrape timeout wins when shorter).").
+		Default(collectors.DefaultScrapeTimeout.String()), &a.timeout)
 	a.opts = collectors.AddFlags(a.kp)
 	a.registry = exporter.NewRegistry(collectors.Specs(a.opts)...)
 	a.registry.AddFlags(a.kp)
 	a.web = webflag.AddFlags(a.kp, ":9745")
 	// Tests of the page and check cannot wait the shipped five minutes; the
 	// page and check say so whenever it is set.
-	a.kp.Flag("readiness.idle-window", "Test setting: the idle window of the page and check (the rules' is fixed).").
-		Hidden().Default(hazard.IdleWindow.String()).DurationVar(&a.idleWindow)
+	flagvalue.Duration(a.kp.Flag("readiness.idle-window", "Test setting: the idle window of the page and check (the rules' is fixed).").
+		Hidden().Default(hazard.IdleWindow.String()), &a.idleWindow)
 	a.kp.Version(version.Print(name))
 	a.kp.HelpFlag.Short('h')
+	// Help is what was asked for: standard output, exit 0.
+	a.kp.UsageWriter(os.Stdout)
 	return a
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/docs"
 	"github.com/officescan-exporter/officescan_exporter/exporter"
 	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/flagvalue"
 	"github.com/officescan-exporter/officescan_exporter/readiness"
 )
 
@@ -35,10 +36,10 @@ func newServeCommand(a *app) *serveCommand {
 	s.cmd = a.kp.Command("serve", "Serve metrics for Prometheus (the default).").Default()
 	a.kp.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&s.metricsPath)
 	a.kp.Flag("web.disable-exporter-metrics", "Leave out the exporter's own go_* and process_* metrics.").Default("false").BoolVar(&s.noExporterMets)
-	a.kp.Flag("web.max-requests", "Most concurrent scrapes; more get 503. 0 means no limit.").Default("40").IntVar(&s.maxRequests)
-	a.kp.Flag("web.page-refresh", "How often the landing page reloads itself in the browser; 0 never.").Default("15s").DurationVar(&s.pageRefresh)
-	a.kp.Flag("web.readiness-interval", "How often the exporter records its own scrape for the landing page, /readiness and check, which judge that history as the rules judge Prometheus'.").
-		Default(readiness.DefaultInterval.String()).DurationVar(&s.recordEvery)
+	flagvalue.Count(a.kp.Flag("web.max-requests", "Most concurrent scrapes; more get 503. 0 means no limit.").Default("40"), &s.maxRequests)
+	flagvalue.Duration(a.kp.Flag("web.page-refresh", "How often the landing page reloads itself in the browser; 0 never.").Default("15s"), &s.pageRefresh)
+	flagvalue.Duration(a.kp.Flag("web.readiness-interval", "How often the exporter records its own scrape for the landing page, /readiness and check, which judge that history as the rules judge Prometheus'.").
+		Default(readiness.DefaultInterval.String()), &s.recordEvery)
 	return s
 }
 
