@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -65,11 +66,40 @@ func WriteIni(dir string, s Settings) error {
 	return writeAtomic(filepath.Join(dir, "Ofcscan.ini"), data)
 }
 
+// Waivers returns the hazards the demo's exporter config waives on goos,
+// each with the reason the exporter exports and shows. The verdict needs
+// every hazard proven clear or waived, and the simulator serves no SMB
+// share: on Linux there is no share collector at all, and on Windows the
+// demo machine has no ofcscan share for it to watch. Every other hazard's
+// input the simulated server provides (processes, Ofcscan.ini).
+func Waivers(goos string) map[string]string {
+	reason := "Linux demo: no SMB share to watch"
+	switch goos {
+	case "linux":
+	case "windows":
+		reason = "Windows demo: the simulated server has no ofcscan share, so no SMB sessions to watch"
+	default:
+		reason = goos + " demo: no SMB share to watch"
+	}
+	return map[string]string{"share": reason}
+}
+
 // WriteConfig writes the exporter's config file mapping the settings to the
-// simulated keys.
+// simulated keys and waiving what the simulator cannot serve (Waivers).
 func WriteConfig(path, serverDir string) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# officescan_exporter config for the simulated server (example key names).\nserver_dir: '%s'\nsettings:\n", serverDir)
+	fmt.Fprintf(&b, "# officescan_exporter config for the simulated server (example key names).\nserver_dir: '%s'\n", serverDir)
+	waivers := Waivers(runtime.GOOS)
+	hazards := make([]string, 0, len(waivers))
+	for h := range waivers {
+		hazards = append(hazards, h)
+	}
+	sort.Strings(hazards)
+	b.WriteString("# Hazards the simulated server cannot show, left out on purpose (officescan_hazard_waived).\nwaivers:\n")
+	for _, h := range hazards {
+		fmt.Fprintf(&b, "  %s: %q\n", h, waivers[h])
+	}
+	b.WriteString("settings:\n")
 	names := make([]string, 0, len(SettingKeys))
 	for n := range SettingKeys {
 		names = append(names, n)

@@ -5,12 +5,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/common/promslog"
 
 	"github.com/officescan-exporter/officescan_exporter/config"
+	"github.com/officescan-exporter/officescan_exporter/hazard"
 	"github.com/officescan-exporter/officescan_exporter/ini"
 	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
@@ -39,6 +42,17 @@ func TestIniAndConfigAgree(t *testing.T) {
 	}
 	if cfg.ServerDir != dir || len(cfg.Settings) != 3 {
 		t.Fatalf("config = %+v", cfg)
+	}
+	// The one input the simulator cannot serve is waived, with its reason;
+	// nothing else is.
+	want := Waivers(runtime.GOOS)
+	if len(cfg.Waivers) != len(want) {
+		t.Fatalf("waivers %+v, want %v", cfg.Waivers, want)
+	}
+	for _, w := range cfg.Waivers {
+		if want[w.Hazard] == "" || w.Reason != want[w.Hazard] {
+			t.Errorf("waiver %s: %q, want %v", w.Hazard, w.Reason, want)
+		}
 	}
 	for name, m := range cfg.Settings {
 		k, err := f.Get(m.Section, m.Key)
@@ -106,5 +120,25 @@ func TestReceiverKeepsNotifications(t *testing.T) {
 	defer rc.mu.Unlock()
 	if len(rc.got) != 1 || rc.got[0].AlertName != "OfficeScanUpgradeWindowOpen" || rc.got[0].Receiver != "upgrade" || rc.got[0].Labels["instance"] != "srv1:9745" {
 		t.Fatalf("got %+v", rc.got)
+	}
+}
+
+// The demo waives only the share hazard (the simulator serves no SMB
+// share), on every OS, and says why; on Linux in the words the runbook and
+// the page show.
+func TestDemoWaivesOnlyTheShare(t *testing.T) {
+	if got := Waivers("linux"); len(got) != 1 || got["share"] != "Linux demo: no SMB share to watch" {
+		t.Errorf("linux: %v", got)
+	}
+	for _, goos := range []string{"windows", "darwin"} {
+		got := Waivers(goos)
+		if len(got) != 1 || !strings.Contains(got["share"], "share") || !strings.Contains(strings.ToLower(got["share"]), goos) {
+			t.Errorf("%s: %v, want the share waived with a reason naming the OS", goos, got)
+		}
+	}
+	for h := range Waivers(runtime.GOOS) {
+		if !slices.Contains(hazard.WaivableNames(), h) {
+			t.Errorf("%s is not a hazard the config file may waive", h)
+		}
 	}
 }

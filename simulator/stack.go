@@ -13,8 +13,9 @@ import (
 )
 
 // DemoFor shortens the alerts' `for` in the demo's copy of the rules so a
-// walk-through takes minutes, not hours. Only `for` changes: every
-// expression, the 5-minute idle window among them, is the shipped one.
+// walk-through takes minutes, not hours. Only `for` and the scrape interval
+// the rules assume (demoScrapeInterval) change: every expression, the
+// 5-minute idle window among them, is the shipped one.
 var DemoFor = map[string]time.Duration{
 	"OfficeScanLoginScriptRunning": 10 * time.Second,
 	"OfficeScanDatabaseBusy":       10 * time.Second,
