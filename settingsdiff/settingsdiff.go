@@ -182,7 +182,7 @@ func (r Result) Toggled() (Change, error) {
 
 // BlockOptions say how to write a mapping.
 type BlockOptions struct {
-	// Setting is one of config.SettingNames.
+	// Setting is one of hazard.SettingNames().
 	Setting string
 	// File is the mapping's file, relative to the server folder
 	// (Ofcscan.ini): the compared copies live elsewhere.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/officescan-exporter/officescan_exporter/config"
+	"github.com/officescan-exporter/officescan_exporter/hazard"
 	"github.com/officescan-exporter/officescan_exporter/ini"
 )
 
@@ -104,7 +105,7 @@ func TestToggledRefusesWhatIsNotOneToggle(t *testing.T) {
 func TestConfigBlockParsesBackThroughTheConfigLoader(t *testing.T) {
 	c := Change{Kind: Changed, Section: "Example Global: Setting #1", Key: "Example'Key", Before: "0", After: "yes: \"quoted\""}
 	for _, enabledInBefore := range []bool{false, true} {
-		for _, setting := range config.SettingNames {
+		for _, setting := range hazard.SettingNames() {
 			out, err := ConfigBlock(c, BlockOptions{Setting: setting, File: "Ofcscan.ini", EnabledInBefore: enabledInBefore})
 			if err != nil {
 				t.Fatal(err)

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package livewindow proves, live, that the rules measure the database idle
 // from its CPU counter over a whole window, not from samples of its
 // utilization: the real exporter, a real process named DbServer.exe whose
