@@ -115,3 +115,32 @@ func TestJSONMatchesPage(t *testing.T) {
 		t.Fatalf("JSON report %+v", rep)
 	}
 }
+
+// TestNewHazardReachesPageAndCheck: a hazard added only to a copy of the
+// table gets its row in the checklist, judged from its own metric.
+func TestNewHazardReachesPageAndCheck(t *testing.T) {
+	fake := hazard.Hazard{
+		Name: "update_agent_busy", Kind: hazard.KindZero, Title: "No update agent is deploying",
+		Collectors: []string{"updateagent"}, Metrics: []string{"officescan_update_agent_deployments"}, Waivable: true,
+		Reasons: []hazard.Reason{hazard.ReasonCollectorOff, hazard.ReasonCollectorFailed, hazard.ReasonInputMissing,
+			{Name: "update_agent_deploying", Summary: "an update agent deploys", Action: "Wait for the deployment."}},
+	}
+	table := append(append([]hazard.Hazard(nil), hazard.Table...), fake)
+	f := healthy()
+	f.gauges[hazard.MetricCollectorSuccess+"|collector=updateagent"] = 1
+	f.gauges["officescan_update_agent_deployments"] = 2
+	rec := recordedWindow(f)
+	o := rec.Options()
+	o.Hazards = table
+	rep, err := Judge(rec.History(), time.Now(), o, Target, rec.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := WriteChecklist(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.ExitCode != 1 || !strings.Contains(out.String(), "blocked        update_agent_busy") || !strings.Contains(out.String(), "Wait for the deployment.") {
+		t.Fatalf("exit %d; the new hazard's row is missing or not blocked:\n%s", rep.ExitCode, out.String())
+	}
+}

@@ -100,16 +100,15 @@ func (r *Recorder) Run(ctx context.Context) {
 	}
 }
 
-// recorded reports whether a metric feeds the verdict; the others (build
-// info, durations, go_*) are not kept.
+// recorded reports whether a metric may feed the verdict: every officescan_
+// metric but the exporter's own bookkeeping, so that a hazard added to the
+// table is recorded with no change here. Go and process metrics are not kept.
 func recorded(name string) bool {
 	switch name {
-	case hazard.MetricCollectorSuccess, hazard.MetricDBProcesses, hazard.MetricDBCPUSeconds, hazard.MetricDBUtilization,
-		hazard.MetricLogicalCPUs, hazard.MetricAutoPccProcesses, hazard.MetricShareOpenFiles, hazard.MetricSettingEnabled,
-		hazard.MetricHazardWaived, hazard.MetricServerAddressInfo, hazard.MetricAgentRebootPending, hazard.MetricAgentInfo:
-		return true
+	case "officescan_scrape_collector_duration_seconds", "officescan_exporter_build_info":
+		return false
 	}
-	return false
+	return strings.HasPrefix(name, "officescan_")
 }
 
 // Record observes once and stores the result at time at. A scrape that

@@ -46,6 +46,25 @@ var targetMetrics = []string{
 	hazard.MetricServerAddressInfo, hazard.MetricAgentRebootPending, hazard.MetricAgentInfo,
 }
 
+// metricsOf is targetMetrics and every metric a hazard of the table reads,
+// so that a hazard added to the table is judged with no change here.
+func metricsOf(table []hazard.Hazard) []string {
+	out := append([]string(nil), targetMetrics...)
+	seen := map[string]bool{}
+	for _, m := range out {
+		seen[m] = true
+	}
+	for _, h := range table {
+		for _, m := range h.Metrics {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
 func (ix *index) evaluate(t int64, o *Options) []TargetVerdict {
 	e := &eval{o: o, w: window{closedLeft: o.closedLeft}, t: t, lookback: millis(o.Lookback),
 		upsByKey: map[string][]inst{}, byKey: map[string]map[string][]inst{}, counters: map[string][]*series{}}
@@ -59,7 +78,7 @@ func (ix *index) evaluate(t int64, o *Options) []TargetVerdict {
 			e.dupUp = e.dupUp || len(e.upsByKey[s.key]) > 1
 		}
 	}
-	for _, m := range targetMetrics {
+	for _, m := range metricsOf(o.Hazards) {
 		byKey := map[string][]inst{}
 		for _, s := range ix.byMetric[m] {
 			if !matches(s.labels, o.Selector) {
