@@ -66,7 +66,16 @@ type Config struct {
 	RunbookBase string
 	// Args is shown in the generated file's header: how it was generated.
 	Args string
+	// HistoryInterval is how often the officescan.history group runs; zero
+	// means HistoryInterval (1h). Its expressions do not depend on it: any
+	// interval up to an hour records every clock hour's share at least once
+	// (tests and the fleet benchmark shorten it to see it evaluated).
+	HistoryInterval time.Duration
 }
+
+// HistoryInterval is the shipped interval of the officescan.history group:
+// one sample per target and clock hour.
+const HistoryInterval = time.Hour
 
 // DefaultConfig returns the configuration of the committed rules file.
 func DefaultConfig() Config {
@@ -132,6 +141,12 @@ func (c *Config) complete() error {
 	}
 	if c.RunbookBase == "" {
 		c.RunbookBase = DefaultRunbookBase
+	}
+	if c.HistoryInterval == 0 {
+		c.HistoryInterval = HistoryInterval
+	}
+	if c.HistoryInterval < time.Second || c.HistoryInterval > time.Hour || c.HistoryInterval%time.Second != 0 {
+		return fmt.Errorf("history interval %s: want whole seconds from 1s up to 1h (a longer one would skip clock hours)", c.HistoryInterval)
 	}
 	return nil
 }
@@ -225,15 +240,19 @@ const (
 	recAgentsTarget  = "officescan:agent_reboot_pending:agents_by_target"
 	recAgentsCount   = "officescan:agent_reboot_pending:count"
 	recAgentsWaiting = "officescan:agent_reboot_pending:waiting"
+	recSafeHourly    = "officescan:upgrade_window_safe:avg1h"
 )
 
 // RecordedSeries lists every series the rules record, for the docs and the
 // dashboard.
 var RecordedSeries = []string{recFresh, recClear, recBlocker, recSafe, recWaitingServer, recAgentsServer,
-	recUnmatched, recWaitingTarget, recAgentsTarget, recAgentsCount, recAgentsWaiting}
+	recUnmatched, recWaitingTarget, recAgentsTarget, recAgentsCount, recAgentsWaiting, recSafeHourly}
 
-// base is every target of the selector, value 1 with the target's labels.
-func (g gen) base() string { return "group without () (" + g.sel(hazard.MetricUp) + ")" }
+// base is every target of the selector seen within hazard.TargetMemory,
+// value 1 with the target's labels.
+func (g gen) base() string {
+	return "group without () (last_over_time(" + g.sel(hazard.MetricUp) + "[" + Duration(hazard.TargetMemory) + "]))"
+}
 
 // perTarget keeps the fresh targets for which cond has a series.
 func (g gen) perTarget(cond string) string {
@@ -457,7 +476,8 @@ func Render(c Config) ([]byte, error) {
 		rule{comment: "Why a target is not safe. The exporter itself first.",
 			record: recBlocker, expr: fmt.Sprintf("%s and %s (%s != 1)", g.base(), on, up),
 			labels: [][2]string{{"hazard", hazard.ExporterHazard}, {"reason", "exporter_down"}}},
-		rule{record: recBlocker, expr: fmt.Sprintf("%s and %s (%s == 1) unless %s %s", g.base(), on, up, on, recFresh),
+		rule{comment: "Not scraped lately (Prometheus missed scrapes, or restarted), and not down either.",
+			record: recBlocker, expr: fmt.Sprintf("%s unless %s %s unless %s (%s != 1)", g.base(), on, recFresh, on, up),
 			labels: [][2]string{{"hazard", hazard.ExporterHazard}, {"reason", "scrape_stale"}}},
 		rule{comment: "An exporter in agent mode scraped as a server.",
 			record: recBlocker, expr: g.perTarget(fmt.Sprintf("%s or %s", g.sel(hazard.MetricAgentRebootPending), g.sel(hazard.MetricAgentInfo))) +
@@ -499,8 +519,37 @@ func Render(c Config) ([]byte, error) {
 	// One group, alerts last: rules of a group run in order, so every alert
 	// reads the verdict of the same evaluation, not the previous one (groups
 	// run independently, and promtool runs them in name order).
-	writeGroup(&b, "officescan.verdict", append(verdict, alerts...))
+	writeGroup(&b, "officescan.verdict", "", append(verdict, alerts...))
+	writeGroup(&b, "officescan.history", Duration(c.HistoryInterval), historyRules())
 	return []byte(b.String()), nil
+}
+
+// historyRules keep, per target, the share of each clock hour (UTC) its
+// verdict read safe: the input of the dashboard's "when is the window
+// usually open" heatmaps. They read only officescan:upgrade_window_safe, a
+// series per target, and run in a group of their own, once an hour.
+//
+// Prometheus runs a group at an offset within its interval that depends on
+// the group's name and file, so a plain avg_over_time(...[1h]) run hourly
+// would average two clock hours in a proportion that differs from site to
+// site. The subquery [1h:1h] is aligned to whole hours (Prometheus aligns a
+// subquery's steps to multiples of its step): it evaluates the average at
+// the newest hour boundary H at or before the evaluation, over [H-1h, H),
+// whatever the group's offset. `offset 1ms` leaves a verdict recorded at H
+// itself to the hour it opens (Prometheus 3 ranges are open on the left,
+// 2.x closed; with the offset both read [H-1h, H) for verdicts on whole
+// milliseconds, 2.x also a sample at exactly H-1h-1ms).
+//
+// The sample is written at H plus the group's offset, so a reader finds the
+// share of [t-2h, t-1h) as the newest sample in [t-1h, t) (the heatmaps use
+// last_over_time(...[1h] offset 1ms) at whole hours t).
+func historyRules() []rule {
+	return []rule{{
+		comment: "The share of the previous whole clock hour [H-1h, H) (UTC) that each target's verdict read safe, " +
+			"written once an hour at H plus the group's offset; the aligned subquery makes the hour a clock hour whatever that offset is.",
+		record: recSafeHourly,
+		expr:   fmt.Sprintf("last_over_time(avg_over_time(%s[1h] offset 1ms)[1h:1h])", recSafe),
+	}}
 }
 
 // serverCollectors are the collectors that feed a server hazard.
@@ -600,12 +649,21 @@ func (g gen) header(b *strings.Builder) {
 #   officescan:upgrade_blocker{hazard,reason} 1 per reason the target is not safe (see docs/runbooks.md)
 #   officescan:upgrade_window_safe           1 when every hazard is clear and no blocker stands, else 0;
 #                                            never absent while `+"`up`"+` is
+#
+# History (group officescan.history, every %s):
+#   officescan:upgrade_window_safe:avg1h     the share of the previous clock hour (UTC) the verdict read safe
 `, g.c.Args, g.c.Selector, strings.Join(g.c.TargetLabels, ", "), agents, Duration(g.c.ScrapeInterval), Duration(g.c.IdleWindow),
-		g.c.AgentTolerance, num(g.c.AgentToleranceRatio))
+		g.c.AgentTolerance, num(g.c.AgentToleranceRatio), Duration(g.c.HistoryInterval))
 }
 
-func writeGroup(b *strings.Builder, name string, rules []rule) {
-	fmt.Fprintf(b, "  - name: %s\n    rules:\n", name)
+// writeGroup writes one group; interval empty means the global
+// evaluation_interval.
+func writeGroup(b *strings.Builder, name, interval string, rules []rule) {
+	fmt.Fprintf(b, "  - name: %s\n", name)
+	if interval != "" {
+		fmt.Fprintf(b, "    interval: %s\n", interval)
+	}
+	fmt.Fprintf(b, "    rules:\n")
 	for _, r := range rules {
 		if r.comment != "" {
 			fmt.Fprintf(b, "      # %s\n", r.comment)

@@ -31,6 +31,12 @@ const (
 	// ScrapeInterval is the scrape interval the shipped rules assume (the
 	// Prometheus default). Evidence older than MaxSampleAge is stale.
 	ScrapeInterval = time.Minute
+	// TargetMemory is how long a target that stopped being scraped keeps a
+	// verdict (0, scrape_stale). Longer than Prometheus' 5-minute lookback:
+	// after Prometheus restarts, `up` may be gone (staleness markers written
+	// at shutdown) while the verdict recorded before is still readable;
+	// writing 0 for the target overrides it, so no stale 1 is ever read.
+	TargetMemory = 10 * time.Minute
 )
 
 // MaxSampleAge is how old the newest scrape of a target may be and still

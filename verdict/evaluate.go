@@ -1,7 +1,10 @@
 package verdict
 
 import (
+	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/officescan-exporter/officescan_exporter/hazard"
 )
@@ -20,6 +23,10 @@ type eval struct {
 	lookback int64
 	// ups are the up{selector} series the query sees, in label order.
 	ups []inst
+	// gone are the targets whose `up` has no instant value (a staleness
+	// marker, or older than the lookback) but a sample within
+	// hazard.TargetMemory: scrape_stale, never safe.
+	gone []inst
 	// upsByKey: PromQL joins a target's series to its `up` on the target
 	// labels.
 	upsByKey map[string][]inst
@@ -76,6 +83,10 @@ func (ix *index) evaluate(t int64, o *Options) []TargetVerdict {
 			e.ups = append(e.ups, inst{s, p})
 			e.upsByKey[s.key] = append(e.upsByKey[s.key], inst{s, p})
 			e.dupUp = e.dupUp || len(e.upsByKey[s.key]) > 1
+		} else if p, ok := e.w.lastOverTime(s.points, t, millis(hazard.TargetMemory)); ok {
+			// The rules' base is last_over_time(up[TargetMemory]): a target
+			// whose `up` went stale keeps a verdict of 0.
+			e.gone = append(e.gone, inst{s, p})
 		}
 	}
 	for _, m := range metricsOf(o.Hazards) {
@@ -101,10 +112,16 @@ func (ix *index) evaluate(t int64, o *Options) []TargetVerdict {
 		}
 	}
 	e.agents = e.countAgents(ix)
-	out := make([]TargetVerdict, 0, len(e.ups))
+	out := make([]TargetVerdict, 0, len(e.ups)+len(e.gone))
 	for _, u := range e.ups {
 		out = append(out, e.target(u))
 	}
+	for _, g := range e.gone {
+		if len(e.upsByKey[g.s.key]) == 0 {
+			out = append(out, e.goneTarget(g))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return joinTarget(out[i].Target) < joinTarget(out[j].Target) })
 	return out
 }
 
@@ -277,4 +294,32 @@ func copyLabels(l map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// goneTarget is the verdict of a target whose `up` is gone: 0, with
+// scrape_stale, and no hazard judged.
+func (e *eval) goneTarget(g inst) TargetVerdict {
+	v := TargetVerdict{Target: copyLabels(g.s.labels), AgentsMonitored: e.agents.monitored}
+	v.AgentsWaiting, _ = e.agents.byTarget(g.s.key)
+	b := Blocker{"hazard": hazard.ExporterHazard, "reason": "scrape_stale"}
+	v.Blockers = []Blocker{b}
+	why := fmt.Sprintf("not judged: the exporter has not been scraped for %s", dur(time.Duration(e.t-g.p.t)*time.Millisecond))
+	for _, hz := range e.o.Hazards {
+		v.Hazards = append(v.Hazards, HazardState{Hazard: hz, Evidence: why,
+			Action: "Check that Prometheus scrapes the exporter; the verdict returns once fresh scrapes arrive."})
+	}
+	return v
+}
+
+func joinTarget(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "\xff" + l[k] + "\xfe")
+	}
+	return b.String()
 }

@@ -52,6 +52,17 @@ func (w window) instant(pts []point, t, lookback int64) (point, bool) {
 	return pts[i], true
 }
 
+// lastOverTime is last_over_time(x[r]) at t: the newest sample in the range,
+// staleness markers left out (ranges never hold them).
+func (w window) lastOverTime(pts []point, t, r int64) (point, bool) {
+	for i := last(pts, t); i >= 0 && w.inside(pts[i].t, t, r); i-- {
+		if !pts[i].stale {
+			return pts[i], true
+		}
+	}
+	return point{}, false
+}
+
 // rangeStats reads the range selector x[r] at t, staleness markers left out,
 // and returns what resets() and min_over_time() make of it. n is the number
 // of samples; with none, both functions return nothing.
