@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
 
 // TestNoFlagsWritesTheCommittedDashboard: the committed file is the
@@ -56,7 +58,7 @@ func TestFlags(t *testing.T) {
 		t.Error("with no -agent-selector the agents' series are not read from any job")
 	}
 
-	path := filepath.Join(t.TempDir(), "d.json")
+	path := filepath.Join(testdir.New(t), "d.json")
 	if err := run([]string{"-job=osc_prod", "-o", path}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
