@@ -58,8 +58,9 @@ func firstDiff(a, b string) string {
 
 type rulesDoc struct {
 	Groups []struct {
-		Name  string `yaml:"name"`
-		Rules []struct {
+		Name     string `yaml:"name"`
+		Interval string `yaml:"interval"`
+		Rules    []struct {
 			Record string            `yaml:"record"`
 			Alert  string            `yaml:"alert"`
 			Expr   string            `yaml:"expr"`
