@@ -267,7 +267,8 @@ func TestBurstsBetweenScrapesNeverSafe(t *testing.T) {
 			p := r.proms[line]
 			// Every evaluation's own sample: 0, and one a second (never absent).
 			evals := evaluations(t, p, runStart)
-			if want := int(runEnd.Sub(runStart).Seconds()) - 2; len(evals) < want {
+			// A loaded machine may skip an evaluation now and then.
+			if want := int(runEnd.Sub(runStart).Seconds() * 0.8); len(evals) < want {
 				t.Errorf("%d evaluations of the verdict during the %s run, want at least %d", len(evals), runEnd.Sub(runStart).Round(time.Second), want)
 			}
 			for _, s := range evals {
@@ -309,8 +310,8 @@ func TestBurstsBetweenScrapesNeverSafe(t *testing.T) {
 			// The counter saw the work, and only the database blocks.
 			used, budget := r.used(t, p, runEnd), r.budget(t, p)
 			t.Logf("CPU-seconds over the last %s: %.3f (idle budget %.3f)", r.window, used, budget)
-			if used < 3*budget {
-				t.Errorf("the counter shows %.3f CPU-seconds over the window, want well over the budget %.3f", used, budget)
+			if used <= budget {
+				t.Errorf("the counter shows %.3f CPU-seconds over the window, not over the idle budget %.3f: the bursts did not make the database busy, so this run proves nothing", used, budget)
 			}
 			if got := blockers(t, p, runEnd); strings.Join(got, " ") != "dbserver/database_busy" {
 				t.Errorf("blockers %v after a whole window, want only dbserver/database_busy", got)
@@ -321,7 +322,7 @@ func TestBurstsBetweenScrapesNeverSafe(t *testing.T) {
 
 // TestPrometheusDownDuringBusySpell is the second case: the database
 // is idle and the verdict safe; Prometheus stops (SIGTERM); DbServer.exe
-// works 3 s and goes idle again; Prometheus starts again on the same
+// works (1.5 CPU-seconds, ten times the idle budget) and goes idle again; Prometheus starts again on the same
 // storage. Every scrape after the restart reads an idle database, but the
 // counter kept the work Prometheus did not see. The verdict is 0 at every
 // evaluation from the restart until a whole window after it (until the
@@ -348,13 +349,22 @@ func TestPrometheusDownDuringBusySpell(t *testing.T) {
 		r.proms[line].Stop(t)
 	}
 	stopped := time.Now()
+	// DbServer.exe works until it has used 1.5 CPU-seconds (ten times the
+	// window's idle budget on 2 CPUs): about 1.5 s on an idle machine,
+	// longer while other work shares the cores.
 	before := r.cpuSeconds(t)
-	r.db.work(3 * time.Second)
+	r.db.signal(syscall.SIGCONT)
+	for end := time.Now().Add(20 * time.Second); r.cpuSeconds(t)-before < 1.5 && time.Now().Before(end); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.db.signal(syscall.SIGSTOP)
+	busy := time.Since(stopped)
 	time.Sleep(ratioWindow + 3*sampleInterval) // the gauge reads idle again
 	spell := r.cpuSeconds(t) - before
-	t.Logf("Prometheus stopped at %s; the exporter's counter rose by %.3f CPU-seconds while it was down", ms(stopped), spell)
-	if spell < 1 {
-		t.Fatalf("DbServer.exe's counter rose by only %.3f CPU-seconds in a 3 s busy spell", spell)
+	t.Logf("Prometheus stopped at %s; DbServer.exe worked %.1fs and the exporter's counter rose by %.3f CPU-seconds while it was down",
+		ms(stopped), busy.Seconds(), spell)
+	if spell < 1.5 {
+		t.Fatalf("DbServer.exe's counter rose by only %.3f CPU-seconds in a %s busy spell", spell, busy.Round(time.Millisecond))
 	}
 	restart := map[string]time.Time{}
 	for _, line := range r.lines {
@@ -421,7 +431,7 @@ func TestPrometheusDownDuringBusySpell(t *testing.T) {
 			default:
 				t.Logf("verdict 0 at %d evaluations since the restart, then 1 from %s (%.1fs after the restart)", zeros, ms(settled), settled.Sub(from).Seconds())
 			}
-			if want := int(scraped.Add(window).Sub(from).Seconds()) - 3 - len(early); zeros < want {
+			if want := int(scraped.Add(window).Sub(from).Seconds()*0.8) - len(early); zeros < want {
 				t.Errorf("%d evaluations at 0 between the restart and the first 1, want at least %d: the verdict was absent", zeros, want)
 			}
 			// Half a window after the first scrape, the only reason is the
@@ -437,7 +447,7 @@ func TestPrometheusDownDuringBusySpell(t *testing.T) {
 			used, budget := r.used(t, p, mid), r.budget(t, p)
 			t.Logf("at %s the window's CPU-seconds, reaching back before the stop: %.3f (idle budget %.3f)", ms(mid), used, budget)
 			if used < 1 {
-				t.Errorf("the window at %s holds %.3f CPU-seconds, want the busy spell's (about %.1f)", ms(mid), used, spell)
+				t.Errorf("the window at %s holds %.3f CPU-seconds, want the busy spell's (%.3f)", ms(mid), used, spell)
 			}
 		})
 	}
