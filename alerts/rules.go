@@ -229,7 +229,13 @@ func (g gen) waived(h string) string {
 }
 
 const (
-	recFresh         = "officescan:up:fresh"
+	recFreshName = "officescan:up:fresh"
+	// recFresh reads it: the series is always written (0 or 1) for every
+	// target, and read as == 1, because a recorded series that a rule stops
+	// writing stays readable through the lookback after Prometheus restarts
+	// (no staleness markers cross a restart): an absent "fresh" would let
+	// the verdict recorded before the stop be read again.
+	recFresh         = "(officescan:up:fresh == 1)"
 	recClear         = "officescan:hazard_clear"
 	recBlocker       = "officescan:upgrade_blocker"
 	recSafe          = "officescan:upgrade_window_safe"
@@ -245,7 +251,7 @@ const (
 
 // RecordedSeries lists every series the rules record, for the docs and the
 // dashboard.
-var RecordedSeries = []string{recFresh, recClear, recBlocker, recSafe, recWaitingServer, recAgentsServer,
+var RecordedSeries = []string{recFreshName, recClear, recBlocker, recSafe, recWaitingServer, recAgentsServer,
 	recUnmatched, recWaitingTarget, recAgentsTarget, recAgentsCount, recAgentsWaiting, recSafeHourly}
 
 // base is every target of the selector seen within hazard.TargetMemory,
@@ -451,8 +457,8 @@ func Render(c Config) ([]byte, error) {
 
 	verdict := []rule{{
 		comment: fmt.Sprintf("Targets whose newest scrape succeeded and is younger than %s (1.5 scrape intervals).", Duration(hazard.MaxSampleAge(c.ScrapeInterval))),
-		record:  recFresh,
-		expr:    fmt.Sprintf("group without () (%s == 1 and (time() - timestamp(%s) < %s))", up, up, num(maxAge)),
+		record:  recFreshName,
+		expr:    fmt.Sprintf("group without () (%s == 1 and (time() - timestamp(%s) < %s))\nor %s\n%s * 0", up, up, num(maxAge), g.on, g.base()),
 	}}
 	verdict = append(verdict, g.agentRules()...)
 
