@@ -142,6 +142,7 @@ func Build(o Options) (dashboard.Dashboard, error) {
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
 		WithVariable(datasourceVariable()).
 		WithVariable(g.instanceVariable()).
+		WithVariable(utcOffsetVariable()).
 		Annotation(alertAnnotations())
 
 	for _, r := range g.rows() {

@@ -281,10 +281,18 @@ func TestEveryPanelHasUnitThresholdsDescriptionAndDatasource(t *testing.T) {
 
 func TestVariables(t *testing.T) {
 	d := loadCommitted(t)
-	if len(d.Templating.List) != 2 {
-		t.Fatalf("got %d variables, want datasource and instance", len(d.Templating.List))
+	if len(d.Templating.List) != 3 {
+		t.Fatalf("got %d variables, want datasource, instance and %s", len(d.Templating.List), utcOffsetVar)
 	}
-	ds, inst := d.Templating.List[0], d.Templating.List[1]
+	ds, inst, zone := d.Templating.List[0], d.Templating.List[1], d.Templating.List[2]
+	if zone.Type != "custom" || zone.Name != utcOffsetVar || zone.Multi || zone.IncludeAll {
+		t.Errorf("third variable = %+v, want a single-value custom variable %q", zone, utcOffsetVar)
+	}
+	for _, want := range []string{"UTC : 0", "UTC+1 : 60", "UTC-5 : -300", "UTC+5:30 : 330", "UTC-3:30 : -210", "UTC+14 : 840", "UTC-12 : -720"} {
+		if !slices.Contains(strings.Split(zone.Query, ","), want) {
+			t.Errorf("%s offers no %q: %s", utcOffsetVar, want, zone.Query)
+		}
+	}
 	if ds.Type != "datasource" || ds.Name != datasourceVar || ds.Query != "prometheus" {
 		t.Errorf("first variable = %+v, want a prometheus datasource variable named %q", ds, datasourceVar)
 	}
@@ -503,7 +511,7 @@ func checkHazardRow(t *testing.T, r jsonRow, h hazard.Hazard, selector string) {
 // exporter's health.
 func TestRowPerHazardInTableOrder(t *testing.T) {
 	rows := loadCommitted(t).rows(t)
-	want := []string{"Verdict"}
+	want := []string{fleetRowTitle, "Verdict"}
 	for _, h := range hazard.Table {
 		want = append(want, HazardRowTitle(h))
 	}
@@ -516,7 +524,7 @@ func TestRowPerHazardInTableOrder(t *testing.T) {
 		t.Fatalf("rows:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 	for i, h := range hazard.Table {
-		checkHazardRow(t, rows[i+1], h, `job="officescan"`)
+		checkHazardRow(t, rows[i+2], h, `job="officescan"`)
 	}
 }
 
@@ -536,13 +544,13 @@ func TestNewHazardGetsItsRow(t *testing.T) {
 	table := append(slices.Clone(hazard.Table), fake)
 	d := build(t, Options{Hazards: table})
 	rows := d.rows(t)
-	if len(rows) != len(table)+2 {
-		t.Fatalf("%d rows for %d hazards, want one per hazard plus the verdict and the exporter", len(rows), len(table))
+	if len(rows) != len(table)+3 {
+		t.Fatalf("%d rows for %d hazards, want one per hazard plus the fleet, the verdict and the exporter", len(rows), len(table))
 	}
 	for i, h := range table {
-		checkHazardRow(t, rows[i+1], h, `job="officescan"`)
+		checkHazardRow(t, rows[i+2], h, `job="officescan"`)
 	}
-	last := rows[len(table)]
+	last := rows[len(table)+1]
 	if !containsExpr(last.exprs(), `officescan_fake_things{job="officescan", instance=~"$instance"}`) {
 		t.Errorf("the new hazard's metric has no panel; queries:\n%s", strings.Join(last.exprs(), "\n"))
 	}

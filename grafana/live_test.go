@@ -219,14 +219,15 @@ func runEveryQuery(t *testing.T, base string, queries []query, instance, address
 		}
 	}
 
-	last := func(panel string) []series {
-		where := fmt.Sprintf("panel %q query A", panel)
+	lastOf := func(panel, ref string) []series {
+		where := fmt.Sprintf("panel %q query %s", panel, ref)
 		res, ok := results[where]
 		if !ok {
 			t.Fatalf("no result for %s", where)
 		}
 		return res
 	}
+	last := func(panel string) []series { return lastOf(panel, "A") }
 	target := map[string]string{"instance": instance}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{"instance": instance}
@@ -268,6 +269,29 @@ func runEveryQuery(t *testing.T, base string, queries []query, instance, address
 			expectLast(t, last("Console settings: "+strings.Join(h.Settings, ", ")), with("setting", s), 1)
 		}
 	}
+	// The fleet row: one server, blocked by the Login Script and a waiting
+	// agent, linked by its instance.
+	expectLast(t, lastOf("Servers by verdict", "A"), nil, 0)
+	expectLast(t, lastOf("Servers by verdict", "B"), nil, 1)
+	expectLast(t, lastOf("Servers by verdict", "C"), nil, 0)
+	expectLast(t, last("Most common blockers"), map[string]string{"hazard": "autopcc", "reason": "login_script_running", "action": "login_script_running"}, 1)
+	expectLast(t, last("Most common blockers"), map[string]string{"hazard": "agents", "reason": "agents_reboot_pending"}, 1)
+	expectLast(t, last("Agents waiting for a restart, per server"), target, 1)
+	expectLast(t, lastOf("Servers", "A"), target, 0)
+	expectLast(t, lastOf("Servers", "C"), target, 1)
+	if res := lastOf("Servers", "B"); len(res) != 1 || len(res[0].Values) == 0 {
+		t.Errorf("servers table: blockers %v, want one row", res)
+	} else if n, err := strconv.ParseFloat(fmt.Sprint(res[0].Values[len(res[0].Values)-1][1]), 64); err != nil || n < 2 {
+		t.Errorf("servers table: %v blockers, want at least the Login Script and the waiting agent", res[0].Values[len(res[0].Values)-1][1])
+	}
+	// The heatmaps run; their cells need whole past hours of verdicts, which
+	// a fresh Prometheus has not (their values: TestWindowHeatmapsWithPromtool).
+	for _, title := range []string{"When the window is usually open: all servers (${utc_offset:text})", "When the window is usually open: $instance (${utc_offset:text})"} {
+		if _, ok := results[fmt.Sprintf("panel %q query A", title)]; !ok {
+			t.Errorf("the heatmap %q did not run", title)
+		}
+	}
+
 	if res := last("dbserver: state per server"); len(res) == 1 && len(res[0].Values) > 0 {
 		t.Logf("dbserver hazard now: %v (1 once DbServer.exe has been measured idle for the 20 s window)", res[0].Values[len(res[0].Values)-1][1])
 	}
@@ -288,7 +312,10 @@ func liveRules(t *testing.T) string {
 	cfg := alerts.DefaultConfig()
 	cfg.ScrapeInterval = 2 * time.Second
 	cfg.IdleWindow = 20 * time.Second
-	cfg.Args = " (grafana live test: 2 s scrape interval, 20 s idle window)"
+	// The history group runs every second here, so that waitRules sees it
+	// evaluated; its expression is the shipped one.
+	cfg.HistoryInterval = time.Second
+	cfg.Args = " (grafana live test: 2 s scrape interval, 20 s idle window, history every 1 s)"
 	b, err := alerts.Render(cfg)
 	if err != nil {
 		t.Fatal(err)

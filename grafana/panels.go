@@ -132,10 +132,11 @@ type row struct {
 	panels []cog.Builder[dashboard.Panel]
 }
 
-// rows are the verdict, then one row per hazard of the table in its order,
-// then the exporter's own health.
+// rows are the fleet, the verdict of the servers picked, then one row per
+// hazard of the table in its order, then the exporter's own health.
 func (g gen) rows() []row {
-	out := []row{{"Verdict", []cog.Builder[dashboard.Panel]{g.verdictPanel(), g.hazardsPanel(), g.blockersPanel(nil)}}}
+	out := []row{g.fleetRow(),
+		{"Verdict", []cog.Builder[dashboard.Panel]{g.verdictPanel(), g.hazardsPanel(), g.blockersPanel(nil), g.serverHistoryPanel()}}}
 	for _, h := range g.o.Hazards {
 		panels := []cog.Builder[dashboard.Panel]{g.statePanel(h), g.blockersPanel(&h)}
 		out = append(out, row{HazardRowTitle(h), append(panels, g.evidence(h)...)})

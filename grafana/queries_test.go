@@ -70,6 +70,7 @@ func dashboardQueries(t *testing.T) []query {
 var templateValues = map[string]string{
 	instanceVar:          ".*",
 	datasourceVar:        "prometheus",
+	utcOffsetVar:         "0",
 	"__rate_interval":    "1m",
 	"__interval":         "1m",
 	"__range":            "1h",
@@ -82,12 +83,15 @@ var templateVarRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?
 
 // substitute replaces Grafana's template variables; an unknown one is an
 // error, so a new variable cannot slip through unchecked.
-func substitute(expr string) (string, error) {
+func substitute(expr string) (string, error) { return substituteWith(expr, templateValues) }
+
+// substituteWith replaces the template variables with values.
+func substituteWith(expr string, values map[string]string) (string, error) {
 	var unknown []string
 	out := templateVarRe.ReplaceAllStringFunc(expr, func(m string) string {
 		sub := templateVarRe.FindStringSubmatch(m)
 		name := sub[1] + sub[2]
-		v, ok := templateValues[name]
+		v, ok := values[name]
 		if !ok {
 			unknown = append(unknown, m)
 			return m
