@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
 )
 
 //go:generate go run ./gen -o officescan.rules.yml
@@ -152,22 +153,7 @@ func (c *Config) complete() error {
 }
 
 // Duration writes d as a Prometheus duration (5m, 1h30m, 90s).
-func Duration(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	var b strings.Builder
-	for _, u := range []struct {
-		unit string
-		d    time.Duration
-	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}} {
-		if n := d / u.d; n > 0 {
-			fmt.Fprintf(&b, "%d%s", n, u.unit)
-			d -= n * u.d
-		}
-	}
-	return b.String()
-}
+func Duration(d time.Duration) string { return promfmt.Duration(d) }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 

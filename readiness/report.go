@@ -1,12 +1,11 @@
 package readiness
 
 import (
-	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
 	"github.com/officescan-exporter/officescan_exporter/verdict"
 )
 
@@ -161,18 +160,7 @@ func hazardsOf(v verdict.TargetVerdict) []hazard.Hazard {
 }
 
 // BlockerString renders a blocker as sorted PromQL labels.
-func BlockerString(b verdict.Blocker) string {
-	keys := make([]string, 0, len(b))
-	for k := range b {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%q", k, b[k])
-	}
-	return "{" + strings.Join(parts, ",") + "}"
-}
+func BlockerString(b verdict.Blocker) string { return promfmt.Labels(b) }
 
 func rows(v verdict.TargetVerdict, c Context) []Row {
 	var out []Row

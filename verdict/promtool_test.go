@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,6 +25,8 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/alerts/scenario"
 	"github.com/officescan-exporter/officescan_exporter/hazard"
 	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
+
+	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
 )
 
 // promCase is one history to compare: series with points at whole minutes,
@@ -104,16 +105,7 @@ func values(pts []scenario.Point, end int) string {
 }
 
 func promLabels(metric string, labels map[string]string) string {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%q", k, labels[k])
-	}
-	return metric + "{" + strings.Join(parts, ", ") + "}"
+	return metric + promfmt.Labels(labels)
 }
 
 func merged(a, b map[string]string) map[string]string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
 )
 
 // The words a person reads on the page and in `check`: what was seen, with
@@ -260,21 +261,6 @@ func fixed(v float64) string {
 }
 
 // dur writes d as Prometheus does: 5m, 1m30s.
-func dur(d time.Duration) string {
-	if d == 0 {
-		return "0s"
-	}
-	var b strings.Builder
-	for _, u := range []struct {
-		unit string
-		d    time.Duration
-	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}} {
-		if n := d / u.d; n > 0 {
-			fmt.Fprintf(&b, "%d%s", n, u.unit)
-			d -= n * u.d
-		}
-	}
-	return b.String()
-}
+func dur(d time.Duration) string { return promfmt.Duration(d) }
 
 func joinLabels(ls []string) string { return "(" + strings.Join(ls, ", ") + ")" }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
 )
 
 // Interval is the scrape interval of every scenario: one sample a minute,
@@ -79,18 +81,7 @@ func (e Expect) Target() string {
 type Blocker map[string]string
 
 // String renders b as sorted PromQL labels: {hazard="x",reason="y"}.
-func (b Blocker) String() string {
-	keys := make([]string, 0, len(b))
-	for k := range b {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%q", k, b[k])
-	}
-	return "{" + strings.Join(parts, ",") + "}"
-}
+func (b Blocker) String() string { return promfmt.Labels(b) }
 
 // Series is one expanded input series.
 type Series struct {
@@ -109,18 +100,7 @@ type Point struct {
 }
 
 // Selector renders the series as metric{labels}, labels sorted.
-func (s Series) Selector() string {
-	keys := make([]string, 0, len(s.Labels))
-	for k := range s.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%q", k, s.Labels[k])
-	}
-	return s.Metric + "{" + strings.Join(parts, ", ") + "}"
-}
+func (s Series) Selector() string { return s.Metric + promfmt.Labels(s.Labels) }
 
 // Load reads and validates a scenarios file.
 func Load(path string) ([]Scenario, error) {

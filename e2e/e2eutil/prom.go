@@ -8,12 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
 )
 
 // Prometheus is a real Prometheus server run by a test. Stop and Start
@@ -200,18 +201,7 @@ func Show(samples []Sample) string {
 	return strings.Join(lines, "\n")
 }
 
-func labelString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + strconv.Quote(m[k])
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
+func labelString(m map[string]string) string { return promfmt.Labels(m) }
 
 func (p *Prometheus) api(t testing.TB, endpoint string, v url.Values, data any) {
 	t.Helper()
