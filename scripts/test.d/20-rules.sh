@@ -11,7 +11,7 @@
 #   e2e/livewindow  the database measured idle from its CPU counter: bursts
 #                   between scrapes never read safe; CPU used while Prometheus
 #                   was stopped blocks for a whole window (about 110 s)
-# About 4 minutes with a warm build cache.
+# About 5 minutes with a warm build cache.
 set -euo pipefail
 cd "$ROOT"
 go test -count=1 -run 'TestCommittedRulesMatchGenerator' ./alerts/
@@ -20,4 +20,7 @@ promtool check rules alerts/officescan.rules.yml
 promtool test rules alerts/tests/*.yml
 amtool check-config alerts/alertmanager.yml
 go test -count=1 ./alerts/...
+# The Go verdict (page and check) against promtool 2.x and 3.x, every
+# scenario minute by minute and random histories (about 90 s).
+go test -count=1 ./verdict/
 OSE_STACK_E2E=1 unshare --pid --fork --mount-proc go test -p 1 -count=1 -timeout 8m -v ./e2e/stack/ ./e2e/livewindow/ 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\)'
