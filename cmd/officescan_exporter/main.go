@@ -5,7 +5,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -46,6 +48,10 @@ type app struct {
 	web *web.FlagConfig
 	// idleWindow shortens the verdict's idle window for tests (hidden flag).
 	idleWindow time.Duration
+	// args is the command line parsed; configFile is --config.file
+	// (install puts both on the service's command line).
+	args       []string
+	configFile string
 }
 
 // stampFromBuildInfo fills the version and revision from the Go build info
@@ -76,7 +82,7 @@ func newApp() *app {
 	stampFromBuildInfo()
 	a := &app{kp: kingpin.New(name, "Tells when it is safe to upgrade a Trend Micro OfficeScan / Apex One server.")}
 	a.kp.Flag("config.file", "YAML config file: the console setting mapping, waivers of hazards that do not apply to this server, server_dir, and defaults for any flag (a flag on the command line wins).").
-		PlaceHolder("FILE").String()
+		PlaceHolder("FILE").StringVar(&a.configFile)
 	a.logCfg = &promslog.Config{}
 	promslogflag.AddFlags(a.kp, a.logCfg)
 	flagvalue.Duration(a.kp.Flag("collector.timeout", "Most time one collector may take in a scrape (Prometheus' own scrape timeout wins when shorter).").
@@ -99,17 +105,22 @@ func newApp() *app {
 // parse loads the config file, makes its values flag defaults, then parses
 // the command line.
 func (a *app) parse(args []string) (string, error) {
+	a.args = args
 	if path := config.PathFromArgs(args); path != "" {
 		cfg, err := config.Load(path)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && writesConfigFile(a.kp, args):
+			// install writes the file when there is none.
+		case err != nil:
 			return "", err
+		default:
+			if err := cfg.Apply(a.kp, "officescan.server-dir"); err != nil {
+				return "", err
+			}
+			a.cfg = cfg
+			a.opts.Settings = cfg.Settings
+			a.opts.Waivers = cfg.Waivers
 		}
-		if err := cfg.Apply(a.kp, "officescan.server-dir"); err != nil {
-			return "", err
-		}
-		a.cfg = cfg
-		a.opts.Settings = cfg.Settings
-		a.opts.Waivers = cfg.Waivers
 	}
 	cmd, err := a.kp.Parse(args)
 	if err != nil {
@@ -134,6 +145,8 @@ func main() {
 		newAgentCommand(a),
 		newCheckCommand(a),
 		newSettingsDiffCommand(a),
+		newInstallCommand(a),
+		newUninstallCommand(a),
 	}
 	cmdName, err := a.parse(os.Args[1:])
 	if err != nil {
