@@ -9,6 +9,9 @@
 // given on the command line wins over the file. Anything the exporter does not
 // know is an error naming the file and line, so a typo never silently falls
 // back to a default.
+//
+// WriteSetting (write.go) maps one setting in a config file in place, for
+// `settings learn` and `settings diff --write`.
 package config
 
 import (
