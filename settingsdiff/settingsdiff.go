@@ -1,7 +1,8 @@
 // Package settingsdiff finds the ini key behind a console option: the admin
 // saves a copy of Ofcscan.ini, toggles one option in the console, and
 // compares the two files. The key that changed is the option's key, and
-// ConfigBlock turns it into a mapping for the config file.
+// Mapping turns it into a mapping for the config file (ConfigBlock prints
+// it; config.WriteSetting writes it into the file in place).
 //
 // Files are compared as Windows reads them (see package ini): names ignore
 // case, and only the first of a repeated section or key counts. Repeats are
@@ -16,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/officescan-exporter/officescan_exporter/config"
 	"github.com/officescan-exporter/officescan_exporter/ini"
 )
 
@@ -191,18 +193,33 @@ type BlockOptions struct {
 	EnabledInBefore bool
 }
 
-// ConfigBlock writes c as a config file holding the mapping for one setting.
-func ConfigBlock(c Change, opts BlockOptions) ([]byte, error) {
+// Mapping turns c into the config file's mapping for one setting.
+func Mapping(c Change, opts BlockOptions) (config.Setting, error) {
 	if c.Kind != Changed {
-		return nil, fmt.Errorf("[%s] %s was not changed in both files", c.Section, c.Key)
+		return config.Setting{}, fmt.Errorf("[%s] %s was not changed in both files", c.Section, c.Key)
 	}
 	if strings.EqualFold(c.Before, c.After) {
 		// Values are matched ignoring case, so these read the same.
-		return nil, fmt.Errorf("[%s] %s changed only in letter case (%q -> %q), which cannot tell enabled from disabled", c.Section, c.Key, c.Before, c.After)
+		return config.Setting{}, fmt.Errorf("[%s] %s changed only in letter case (%q -> %q), which cannot tell enabled from disabled", c.Section, c.Key, c.Before, c.After)
 	}
 	enabled, disabled := c.After, c.Before
 	if opts.EnabledInBefore {
 		enabled, disabled = disabled, enabled
+	}
+	return config.Setting{File: opts.File, Section: c.Section, Key: c.Key,
+		EnabledValues: []string{enabled}, DisabledValues: []string{disabled}}, nil
+}
+
+// Note says where a mapping came from, for a comment beside it.
+func Note(c Change, how string) string {
+	return fmt.Sprintf("%s: [%s] %s changed %q -> %q", how, c.Section, c.Key, c.Before, c.After)
+}
+
+// ConfigBlock writes c as a config file holding the mapping for one setting.
+func ConfigBlock(c Change, opts BlockOptions) ([]byte, error) {
+	m, err := Mapping(c, opts)
+	if err != nil {
+		return nil, err
 	}
 	type entry struct {
 		File           string   `yaml:"file"`
@@ -213,7 +230,7 @@ func ConfigBlock(c Change, opts BlockOptions) ([]byte, error) {
 	}
 	doc := struct {
 		Settings map[string]entry `yaml:"settings"`
-	}{map[string]entry{opts.Setting: {opts.File, c.Section, c.Key, []string{enabled}, []string{disabled}}}}
+	}{map[string]entry{opts.Setting: {m.File, m.Section, m.Key, m.EnabledValues, m.DisabledValues}}}
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "# %s: [%s] %s changed %q -> %q between the two copies.\n", opts.Setting, c.Section, c.Key, c.Before, c.After)
 	enc := yaml.NewEncoder(&out)
