@@ -145,6 +145,7 @@ func main() {
 		newAgentCommand(a),
 		newCheckCommand(a),
 		newSettingsDiffCommand(a),
+		newSettingsLearnCommand(a),
 		newInstallCommand(a),
 		newUninstallCommand(a),
 	}

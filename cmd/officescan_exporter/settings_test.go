@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/officescan-exporter/officescan_exporter/config"
+	"github.com/officescan-exporter/officescan_exporter/internal/testdir"
 )
 
 const fixtures = "../../settingsdiff/testdata/"
@@ -88,5 +92,85 @@ func TestSettingsDiffErrors(t *testing.T) {
 	code, _, _, err = runSettingsDiff(t, fixtures+"before-utf16le.ini", fixtures+"missing.ini")
 	if code != 2 || err == nil || !strings.Contains(err.Error(), "missing.ini") {
 		t.Errorf("missing file: exit %d, %v", code, err)
+	}
+}
+
+// Two settings found with `settings diff --write` go into the one
+// settings: mapping of the same config file, which keeps its comments; a
+// second write of the same setting replaces its entry.
+func TestSettingsDiffWriteTwiceIntoOneConfig(t *testing.T) {
+	dir := testdir.New(t)
+	cfgPath := filepath.Join(dir, "config.yml")
+	const start = "# the admin's notes\nlog.level: info\n"
+	if err := os.WriteFile(cfgPath, []byte(start), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{fixtures + "before-utf16le.ini", fixtures + "after-windows1252.ini", "--setting=kernel_driver_restart_notification", "--write=" + cfgPath},
+		{fixtures + "before-utf16le.ini", fixtures + "after-utf16be.ini", "--setting=firewall", "--enabled-in=before", "--file=Private/ofcserver.ini", "--write", cfgPath},
+		{fixtures + "before-utf16le.ini", fixtures + "after-utf16be.ini", "--setting=firewall", "--write", cfgPath},
+	} {
+		code, out, stderr, err := runSettingsDiff(t, args...)
+		if err != nil || code != 0 {
+			t.Fatalf("%q: exit %d, %v", args, code, err)
+		}
+		if !strings.Contains(stderr, "Example_Kernel_Restart_Notify") || !strings.Contains(out, "in "+cfgPath) || !strings.Contains(out, "previous file kept as "+cfgPath+".") {
+			t.Errorf("%q: stdout %q, stderr %q", args, out, stderr)
+		}
+	}
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	if n := strings.Count(text, "\nsettings:"); n != 1 || !strings.HasPrefix(text, start) {
+		t.Fatalf("%d settings: keys, or the start is lost:\n%s", n, text)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, fw := cfg.Settings["kernel_driver_restart_notification"], cfg.Settings["firewall"]; k.Key != "Example_Kernel_Restart_Notify" ||
+		fw.Key != "Example_Kernel_Restart_Notify" || fw.File != "Ofcscan.ini" || fw.EnabledValues[0] != "1" || len(cfg.Settings) != 2 {
+		t.Errorf("settings %+v from:\n%s", cfg.Settings, text)
+	}
+	st, err := os.Stat(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Windows has only the read-only attribute for a mode.
+	if st.Mode().Perm() != 0o640 && runtime.GOOS != "windows" {
+		t.Errorf("mode %v; want it kept (-rw-r-----)", st.Mode())
+	}
+}
+
+func TestSettingsDiffWriteErrors(t *testing.T) {
+	cfgPath := filepath.Join(testdir.New(t), "config.yml")
+	code, _, _, err := runSettingsDiff(t, fixtures+"before-utf16le.ini", fixtures+"after-utf16be.ini", "--write="+cfgPath)
+	if code != 2 || err == nil || !strings.Contains(err.Error(), "--write needs --setting") {
+		t.Errorf("--write without --setting: exit %d, %v", code, err)
+	}
+	if err := os.WriteFile(cfgPath, []byte("settings: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, _, err = runSettingsDiff(t, fixtures+"before-utf16le.ini", fixtures+"after-utf16be.ini", "--setting=firewall", "--write="+cfgPath)
+	if code != 2 || err == nil || !strings.Contains(err.Error(), cfgPath) {
+		t.Errorf("a config file that does not load: exit %d, %v", code, err)
+	}
+	if b, _ := os.ReadFile(cfgPath); string(b) != "settings: [\n" {
+		t.Errorf("the file changed: %q", b)
+	}
+}
+
+func TestSettingsLearnNeedsAConfigFile(t *testing.T) {
+	a := newApp()
+	c := newSettingsLearnCommand(a)
+	newSettingsDiffCommand(a) // both under one settings command
+	cmd, err := a.parse([]string{"settings", "learn", "--officescan.server-dir=" + testdir.New(t)})
+	if err != nil || cmd != "settings learn" {
+		t.Fatalf("parsed %q, %v", cmd, err)
+	}
+	if code, err := c.run(context.Background()); code != 2 || err == nil || !strings.Contains(err.Error(), "--config.file") {
+		t.Errorf("exit %d, %v", code, err)
 	}
 }
