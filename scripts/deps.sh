@@ -16,6 +16,7 @@ OSE_DEPS=${OSE_DEPS:-all}
 APT_PACKAGES=(git ca-certificates curl prometheus prometheus-alertmanager)
 if [[ $OSE_DEPS == all ]]; then
   APT_PACKAGES+=(gcc libc6-dev wine wine64 gcc-mingw-w64-x86-64-win32 chromium podman runc uidmap busybox-static util-linux)
+  APT_PACKAGES+=(tmux)  # e2e/settingslearn types into settings learn in a terminal
 fi
 
 OSE_CACHE=${OSE_CACHE:-/var/cache/officescan_exporter}
