@@ -174,3 +174,40 @@ func TestSettingsLearnNeedsAConfigFile(t *testing.T) {
 		t.Errorf("exit %d, %v", code, err)
 	}
 }
+
+// Every `settings` command line of docs/collector.settings.md parses with
+// the binary's own flags, split as PowerShell splits it.
+func TestDocsSettingsCommandsParse(t *testing.T) {
+	data, err := os.ReadFile("../../docs/collector.settings.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]int{}
+	for n, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		_, rest, ok := strings.Cut(line, `officescan_exporter.exe' settings `)
+		if !ok {
+			_, rest, ok = strings.Cut(line, "officescan_exporter settings ")
+		}
+		if !ok || strings.Contains(line, "`") {
+			continue // not a command, or one quoted in the text
+		}
+		args, err := psArgs("settings " + rest)
+		if err != nil {
+			t.Errorf("collector.settings.md:%d: %v: %s", n+1, err, line)
+			continue
+		}
+		a := newApp()
+		newSettingsDiffCommand(a)
+		newSettingsLearnCommand(a)
+		// Parsed without loading the config file, which is not here.
+		cmd, err := a.kp.Parse(args)
+		if err != nil {
+			t.Errorf("collector.settings.md:%d: %q: %v", n+1, args, err)
+		}
+		found[cmd]++
+	}
+	if found["settings learn"] < 1 || found["settings diff"] < 3 {
+		t.Errorf("found %v command lines in the doc; want learn and diff (the format changed?)", found)
+	}
+}
