@@ -95,7 +95,6 @@ func badSettingsFile(t *testing.T, replace func(f *fixture), want ...string) {
 }
 
 func TestBadSettingsFileFailsOnlyItsCollectorAndIsNeverSafe(t *testing.T) {
-	cutMidLine := []byte(goodINI[:strings.Index(goodINI, "Restart_Notify=")+len("Restart_No")])
 	utf16be, err := unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewEncoder().Bytes([]byte(goodINI))
 	if err != nil {
 		t.Fatal(err)
@@ -105,8 +104,6 @@ func TestBadSettingsFileFailsOnlyItsCollectorAndIsNeverSafe(t *testing.T) {
 		want []string
 	}{
 		"empty": {nil, []string{"no such section"}},
-		// A copy cut short in the middle of the last key's name.
-		"truncated mid-line": {cutMidLine, []string{"Example_Kernel_Restart_Notify", "no such key"}},
 		// UTF-16BE text behind a UTF-16LE byte-order mark: every character
 		// decodes to another one, so no section is found.
 		"wrong encoding": {append([]byte{0xFF, 0xFE}, utf16be...), []string{"no such section"}},
@@ -133,9 +130,49 @@ func TestBadSettingsFileFailsOnlyItsCollectorAndIsNeverSafe(t *testing.T) {
 			t.Cleanup(func() { os.Remove(f.ini) })
 		}, "not a regular file")
 	})
-	// A value cut short is never taken for another listed value.
-	t.Run("value cut short", func(t *testing.T) {
-		data := bytes.Replace([]byte(goodINI), []byte("Notify=1"), []byte("Notify="), 1)
-		badSettingsFile(t, func(f *fixture) { f.write(data) }, `value ""`)
-	})
+}
+
+// TestBadSettingValueLeavesOnlyThatSettingUnknown: a copy of Ofcscan.ini cut
+// short in the last key, or a value cut short, leaves that one setting
+// unknown (never taken for a listed value): the collector still reports the
+// others, the verdict is not safe, and the log names the setting, the file
+// and what is wrong.
+func TestBadSettingValueLeavesOnlyThatSettingUnknown(t *testing.T) {
+	cutMidLine := []byte(goodINI[:strings.Index(goodINI, "Restart_Notify=")+len("Restart_No")])
+	valueCut := bytes.Replace([]byte(goodINI), []byte("Notify=1"), []byte("Notify="), 1)
+	for name, tc := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"truncated mid-line": {cutMidLine, "no such key"},
+		"value cut short":    {valueCut, `value \"\"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			f.write(tc.data)
+			got := f.scrape()
+			if got["success/settings"] != 1 || got["setting/firewall"] != 1 || got["setting/firewall_driver_update_after_reboot"] != 1 {
+				t.Errorf("the readable settings are not all reported: %v", got)
+			}
+			if _, ok := got["setting/kernel_driver_restart_notification"]; ok {
+				t.Errorf("the unreadable setting has a sample: %v", got)
+			}
+			v := f.verdict()
+			if v.Safe || v.ExitCode == 0 {
+				t.Fatalf("verdict %s with an unknown setting", v.Outcome)
+			}
+			for _, row := range v.Rows {
+				want := map[string]string{"firewall_driver": readiness.StateClear, "restart_notification": readiness.StateUnknown}[row.Hazard]
+				if want != "" && row.State != want {
+					t.Errorf("%s is %s (%s), want %s", row.Hazard, row.State, row.Evidence, want)
+				}
+			}
+			log := f.log.String()
+			for _, w := range []string{"setting kernel_driver_restart_notification", "Example_Kernel_Restart_Notify", tc.want} {
+				if !strings.Contains(log, w) {
+					t.Errorf("the log does not name %q:\n%.2000s", w, log)
+				}
+			}
+		})
+	}
 }

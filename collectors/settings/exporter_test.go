@@ -149,7 +149,7 @@ func TestExporterReadsUTF16FixtureAndRereadsEdits(t *testing.T) {
 	}
 }
 
-func TestExporterGarbageFailsOnlyTheSettingsCollector(t *testing.T) {
+func TestExporterGarbageFailsOnlyTheSettingsCollectorOrSetting(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	garbage := make([]byte, 3<<20)
 	for i := range garbage {
@@ -164,8 +164,13 @@ func TestExporterGarbageFailsOnlyTheSettingsCollector(t *testing.T) {
 			f := newFixture(t)
 			f.write(data)
 			got := f.scrape()
-			if got["success/settings"] != 0 {
+			// Each setting is judged alone: a bad value leaves only its
+			// setting unknown; a file that cannot be read at all fails the
+			// collector.
+			if whole := name != "unlisted value"; whole && got["success/settings"] != 0 {
 				t.Errorf("settings collector succeeded over %s", name)
+			} else if !whole && (got["success/settings"] != 1 || got["setting/firewall"] != 1 || got["setting/firewall_driver_update_after_reboot"] != 1) {
+				t.Errorf("one unknown setting failed the collector or hid the others: %v", got)
 			}
 			if got["success/dbserver"] != 1 || got["success/autopcc"] != 1 {
 				t.Errorf("another collector failed with the settings file: %v", got)
@@ -178,7 +183,7 @@ func TestExporterGarbageFailsOnlyTheSettingsCollector(t *testing.T) {
 			log := f.log.String()
 			// The text log quotes the error, doubling a Windows path's backslashes.
 			quotedPath := strings.Trim(strconv.Quote(f.ini), `"`)
-			for _, w := range []string{"collector=settings", quotedPath, "Example_Kernel_Restart_Notify", "Example_Global_Setting"} {
+			for _, w := range []string{"collector=settings", quotedPath, "kernel_driver_restart_notification", "Example_Kernel_Restart_Notify", "Example_Global_Setting"} {
 				if !strings.Contains(log, w) {
 					t.Errorf("the log does not name %q:\n%.2000s", w, log)
 				}

@@ -42,6 +42,7 @@ type Collector struct {
 	serverDir string
 	server    serverinfo.Source
 	mapped    []mapped
+	logger    *slog.Logger
 }
 
 type mapped struct {
@@ -51,8 +52,11 @@ type mapped struct {
 
 // New returns a collector over the settings in m. serverDir is
 // --officescan.server-dir; when it is empty, server gives the folder.
-func New(serverDir string, server serverinfo.Source, m map[string]config.Setting) *Collector {
-	c := &Collector{serverDir: serverDir, server: server}
+func New(serverDir string, server serverinfo.Source, m map[string]config.Setting, logger *slog.Logger) *Collector {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Collector{serverDir: serverDir, server: server, logger: logger}
 	for name, s := range m {
 		c.mapped = append(c.mapped, mapped{name, s})
 	}
@@ -71,24 +75,36 @@ func Unmapped(m map[string]config.Setting) []string {
 	return out
 }
 
-// Update reads each file once and reports every setting it can; it fails
-// when any mapped setting is unknown, naming each.
+// Update reads each file once and reports every setting it can. Each
+// setting is judged alone: one that cannot be read, or has an unlisted
+// value, has no sample (its state is unknown) and its error is logged,
+// naming the setting, but the others are still reported. The collector
+// fails only when it cannot work at all: no mapped setting could be read
+// (the server folder or the file is missing, say).
 func (c *Collector) Update(_ context.Context, ch chan<- prometheus.Metric) error {
 	files := map[string]fileResult{}
 	var errs []error
+	read := 0
 	for _, m := range c.mapped {
 		on, err := c.read(m, files)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("setting %s (mapped at %s): %w", m.name, m.Source, err))
 			continue
 		}
+		read++
 		v := 0.0
 		if on {
 			v = 1
 		}
 		ch <- prometheus.MustNewConstMetric(enabledDesc, prometheus.GaugeValue, v, m.name)
 	}
-	return errors.Join(errs...)
+	if read == 0 {
+		return errors.Join(errs...)
+	}
+	for _, err := range errs {
+		c.logger.Warn("console setting unknown: it blocks the upgrade verdict; the other settings are still read", "err", err)
+	}
+	return nil
 }
 
 type fileResult struct {
@@ -151,7 +167,7 @@ func Spec(serverDir *string, mapping *map[string]config.Setting) exporter.Spec {
 				dir = "(from the registry at each scrape)"
 			}
 			logger.Info("reading console settings", "mapped", len(*mapping), "server_dir", dir)
-			return New(*serverDir, serverinfo.Local(), *mapping), nil
+			return New(*serverDir, serverinfo.Local(), *mapping, logger), nil
 		},
 	}
 }

@@ -61,6 +61,10 @@ func writeFile(t *testing.T, path, text string) {
 	}
 }
 
+// TestUnknownSettingsHaveNoSampleAndNameFileSectionKeyValue: each setting
+// is judged alone (the contract): one that cannot be read has no sample and
+// its error, naming setting, file, section, key and value, is logged, while
+// the collector succeeds and reports the other.
 func TestUnknownSettingsHaveNoSampleAndNameFileSectionKeyValue(t *testing.T) {
 	dir := testdir.New(t)
 	writeFile(t, filepath.Join(dir, "Ofcscan.ini"), "[Example]\nGood=on\nOdd=2\n")
@@ -74,17 +78,18 @@ func TestUnknownSettingsHaveNoSampleAndNameFileSectionKeyValue(t *testing.T) {
 		"missing file":    {setting("Other.ini", "Example", "Good"), []string{filepath.Join(dir, "Other.ini"), "[Example]", "Good"}},
 	} {
 		t.Run(name, func(t *testing.T) {
+			var log bytes.Buffer
 			c := New(dir, noServer, map[string]config.Setting{
 				"firewall":                           tc.s,
 				"kernel_driver_restart_notification": setting("Ofcscan.ini", "example", "GOOD"),
-			})
+			}, slog.New(slog.NewTextHandler(&log, nil)))
 			got, err := update(t, c)
-			if err == nil {
-				t.Fatal("the collector succeeded with an unknown setting")
+			if err != nil {
+				t.Fatalf("one unknown setting failed the collector: %v", err)
 			}
-			for _, w := range append(tc.want, "firewall") {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not name %q", err, w)
+			for _, w := range append(tc.want, "setting firewall") {
+				if !strings.Contains(strings.ReplaceAll(log.String(), `\"`, `"`), w) {
+					t.Errorf("log %q does not name %q", log.String(), w)
 				}
 			}
 			if _, ok := got["firewall"]; ok {
@@ -98,8 +103,21 @@ func TestUnknownSettingsHaveNoSampleAndNameFileSectionKeyValue(t *testing.T) {
 	}
 }
 
+// TestEverySettingUnknownFailsTheCollector: when no mapped setting can be
+// read at all, the collector cannot work, and says so for each.
+func TestEverySettingUnknownFailsTheCollector(t *testing.T) {
+	dir := testdir.New(t)
+	got, err := update(t, New(dir, noServer, map[string]config.Setting{
+		"firewall":                           setting("Missing.ini", "S", "A"),
+		"kernel_driver_restart_notification": setting("Missing.ini", "S", "B"),
+	}, nil))
+	if err == nil || len(got) != 0 || !strings.Contains(err.Error(), "setting firewall") || !strings.Contains(err.Error(), "setting kernel_driver_restart_notification") {
+		t.Fatalf("got %v, error %v; want a failure naming both settings", got, err)
+	}
+}
+
 func TestUnmappedSettingsHaveNoSampleAndDoNotFail(t *testing.T) {
-	got, err := update(t, New("", noServer, nil))
+	got, err := update(t, New("", noServer, nil, nil))
 	if err != nil || len(got) != 0 {
 		t.Fatalf("no mapping: %v, %v; want no sample and no error", got, err)
 	}
@@ -112,17 +130,17 @@ func TestServerDirComesFromTheRegistryWhenTheFlagIsEmpty(t *testing.T) {
 	dir := testdir.New(t)
 	writeFile(t, filepath.Join(dir, "Ofcscan.ini"), "[S]\nK=0\n")
 	m := map[string]config.Setting{"firewall": setting("Ofcscan.ini", "S", "K")}
-	got, err := update(t, New("", fakeServer{info: serverinfo.Info{Dir: dir}}, m))
+	got, err := update(t, New("", fakeServer{info: serverinfo.Info{Dir: dir}}, m, nil))
 	if err != nil || got["firewall"] != 0 || len(got) != 1 {
 		t.Fatalf("got %v, %v; want firewall=0", got, err)
 	}
-	_, err = update(t, New("", fakeServer{err: serverinfo.ErrNotSupported}, m))
+	_, err = update(t, New("", fakeServer{err: serverinfo.ErrNotSupported}, m, nil))
 	if err == nil || !strings.Contains(err.Error(), "--officescan.server-dir") || !strings.Contains(err.Error(), "Ofcscan.ini") {
 		t.Fatalf("no server folder: error %v does not say what to set and which file", err)
 	}
 	// An absolute file needs no server folder at all.
 	abs := setting(filepath.Join(dir, "Ofcscan.ini"), "S", "K")
-	if got, err := update(t, New("", noServer, map[string]config.Setting{"firewall": abs})); err != nil || len(got) != 1 {
+	if got, err := update(t, New("", noServer, map[string]config.Setting{"firewall": abs}, nil)); err != nil || len(got) != 1 {
 		t.Fatalf("absolute path: %v, %v", got, err)
 	}
 }
