@@ -1,11 +1,14 @@
-// Package simulator imitates an OfficeScan server for the demo: a PCCSRV
-// folder whose Ofcscan.ini holds the three console settings, processes named
+// Package simulator is the one fake OfficeScan server: the demo, the
+// end-to-end tests (through e2e/fixture) and the unit tests all use it. It
+// writes a PCCSRV folder whose Ofcscan.ini holds the three console settings
+// and the exporter config file that maps them; the demo adds processes named
 // DbServer.exe and AutoPcc.exe that come and go on request, and a webhook
 // receiver that prints what Alertmanager sends.
 //
-// The ini key names are the simulator's own: the real ones behind the console
-// options are not publicly documented (docs/collector.settings.md explains how
-// an administrator finds them with `officescan_exporter settings diff`).
+// The ini key names are plainly examples (Example_Firewall_Enabled, ...): the
+// real ones behind the console options are not publicly documented
+// (docs/collector.settings.md explains how an administrator finds them with
+// `officescan_exporter settings learn`).
 package simulator
 
 import (
@@ -17,17 +20,25 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 )
 
-// SettingKeys maps each contract setting to the simulated ini section and key.
+// GlobalSection is the ini section of the two firewall settings, unless
+// WithSection names another.
+const GlobalSection = "Global Setting"
+
+// SettingKeys maps each contract setting to the simulated ini section and key
+// (the firewall settings' section is GlobalSection unless WithSection names
+// another).
 var SettingKeys = map[string][2]string{
-	"firewall":                            {"Global Setting", "SimFirewallEnabled"},
-	"firewall_driver_update_after_reboot": {"Global Setting", "SimFwDriverUpdateAfterReboot"},
-	"kernel_driver_restart_notification":  {"Alert Setting", "SimKernelDriverRestartNotice"},
+	"firewall":                            {GlobalSection, "Example_Firewall_Enabled"},
+	"firewall_driver_update_after_reboot": {GlobalSection, "Example_FW_Driver_Update_After_Reboot"},
+	"kernel_driver_restart_notification":  {"Alert Setting", "Example_Kernel_Restart_Notify"},
 }
 
-// Settings holds each setting's ini value ("1" enabled, "0" disabled).
+// Settings holds each setting's raw ini value ("1" enabled, "0" disabled,
+// anything else as written); a setting left out has no key in the file.
 type Settings map[string]string
 
 // Clear has every setting as a safe upgrade wants it.
@@ -35,17 +46,72 @@ func Clear() Settings {
 	return Settings{"firewall": "1", "firewall_driver_update_after_reboot": "1", "kernel_driver_restart_notification": "1"}
 }
 
-// WriteIni writes dir/Ofcscan.ini in UTF-16LE with a byte-order mark and CRLF
-// line ends, as Windows tools write it, through a temporary file and a rename
-// so the exporter never reads half a file.
-func WriteIni(dir string, s Settings) error {
+// Option varies what WriteIni and WriteConfig write; each writer ignores the
+// options that are not about its file.
+type Option func(*options)
+
+type options struct {
+	section    string
+	ansi       bool
+	mapped     []string
+	waivers    map[string]string
+	waiversSet bool
+}
+
+func makeOptions(opts []Option) options {
+	o := options{section: GlobalSection}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// key is the section and key of setting name under o.
+func (o options) key(name string) (section, key string, ok bool) {
+	sk, ok := SettingKeys[name]
+	if !ok {
+		return "", "", false
+	}
+	if sk[0] == GlobalSection {
+		sk[0] = o.section
+	}
+	return sk[0], sk[1], true
+}
+
+// WithSection puts the firewall settings in section instead of
+// GlobalSection, in both files; tests put hostile text here to check
+// escaping.
+func WithSection(section string) Option { return func(o *options) { o.section = section } }
+
+// ANSI makes WriteIni write Windows-1252 (as Notepad's ANSI) instead of
+// UTF-16LE.
+func ANSI() Option { return func(o *options) { o.ansi = true } }
+
+// Mapped makes WriteConfig map only the settings named; by default it maps
+// all three.
+func Mapped(names ...string) Option {
+	return func(o *options) { o.mapped = append([]string(nil), names...) }
+}
+
+// WithWaivers makes WriteConfig waive these hazards (hazard name to reason;
+// none when empty) instead of Waivers(runtime.GOOS).
+func WithWaivers(w map[string]string) Option {
+	return func(o *options) { o.waivers, o.waiversSet = w, true }
+}
+
+// WriteIni writes dir/Ofcscan.ini in UTF-16LE with a byte-order mark (or
+// ANSI, see ANSI) and CRLF line ends, as Windows tools write it, through a
+// temporary file and a rename so the exporter never reads half a file.
+func WriteIni(dir string, s Settings, opts ...Option) error {
+	o := makeOptions(opts)
 	sections := map[string][]string{}
-	for name, sk := range SettingKeys {
+	for name := range SettingKeys {
 		v, ok := s[name]
 		if !ok {
 			continue
 		}
-		sections[sk[0]] = append(sections[sk[0]], sk[1]+"="+v)
+		section, key, _ := o.key(name)
+		sections[section] = append(sections[section], key+"="+v)
 	}
 	names := make([]string, 0, len(sections))
 	for n := range sections {
@@ -58,8 +124,13 @@ func WriteIni(dir string, s Settings) error {
 		sort.Strings(sections[n])
 		fmt.Fprintf(&b, "[%s]\r\nMaster_DomainPort=8080\r\n%s\r\n", n, strings.Join(sections[n], "\r\n"))
 	}
-	enc := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder()
-	data, err := enc.Bytes([]byte(b.String()))
+	var data []byte
+	var err error
+	if o.ansi {
+		data, err = charmap.Windows1252.NewEncoder().Bytes([]byte(b.String()))
+	} else {
+		data, err = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes([]byte(b.String()))
+	}
 	if err != nil {
 		return fmt.Errorf("encoding Ofcscan.ini: %w", err)
 	}
@@ -85,31 +156,51 @@ func Waivers(goos string) map[string]string {
 }
 
 // WriteConfig writes the exporter's config file mapping the settings to the
-// simulated keys and waiving what the simulator cannot serve (Waivers).
-func WriteConfig(path, serverDir string) error {
+// simulated keys (all three, or those of Mapped) and waiving what the
+// simulator cannot serve (Waivers, or those of WithWaivers).
+func WriteConfig(path, serverDir string, opts ...Option) error {
+	o := makeOptions(opts)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# officescan_exporter config for the simulated server (example key names).\nserver_dir: '%s'\n", serverDir)
+	fmt.Fprintf(&b, "# officescan_exporter config for the simulated server (example key names).\nserver_dir: %s\n", quote(serverDir))
 	waivers := Waivers(runtime.GOOS)
-	hazards := make([]string, 0, len(waivers))
-	for h := range waivers {
-		hazards = append(hazards, h)
+	if o.waiversSet {
+		waivers = o.waivers
 	}
-	sort.Strings(hazards)
-	b.WriteString("# Hazards the simulated server cannot show, left out on purpose (officescan_hazard_waived).\nwaivers:\n")
-	for _, h := range hazards {
-		fmt.Fprintf(&b, "  %s: %q\n", h, waivers[h])
+	if len(waivers) > 0 {
+		hazards := make([]string, 0, len(waivers))
+		for h := range waivers {
+			hazards = append(hazards, h)
+		}
+		sort.Strings(hazards)
+		b.WriteString("# Hazards the simulated server cannot show, left out on purpose (officescan_hazard_waived).\nwaivers:\n")
+		for _, h := range hazards {
+			fmt.Fprintf(&b, "  %s: %s\n", h, quote(waivers[h]))
+		}
 	}
-	b.WriteString("settings:\n")
-	names := make([]string, 0, len(SettingKeys))
-	for n := range SettingKeys {
-		names = append(names, n)
+	names := o.mapped
+	if names == nil {
+		names = make([]string, 0, len(SettingKeys))
+		for n := range SettingKeys {
+			names = append(names, n)
+		}
+		sort.Strings(names)
 	}
-	sort.Strings(names)
+	if len(names) > 0 {
+		b.WriteString("settings:\n")
+	}
 	for _, n := range names {
-		sk := SettingKeys[n]
-		fmt.Fprintf(&b, "  %s:\n    file: Ofcscan.ini\n    section: %s\n    key: %s\n    enabled_values: [\"1\"]\n    disabled_values: [\"0\"]\n", n, sk[0], sk[1])
+		section, key, ok := o.key(n)
+		if !ok {
+			return fmt.Errorf("writing %s: no simulated key for setting %q", path, n)
+		}
+		fmt.Fprintf(&b, "  %s:\n    file: Ofcscan.ini\n    section: %s\n    key: %s\n    enabled_values: [\"1\"]\n    disabled_values: [\"0\"]\n", n, quote(section), key)
 	}
 	return writeAtomic(path, b.Bytes())
+}
+
+// quote makes s a YAML single-quoted scalar.
+func quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 func writeAtomic(path string, data []byte) error {

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -140,5 +141,50 @@ func TestDemoWaivesOnlyTheShare(t *testing.T) {
 		if !slices.Contains(hazard.WaivableNames(), h) {
 			t.Errorf("%s is not a hazard the config file may waive", h)
 		}
+	}
+}
+
+// The options the end-to-end fixture uses: ANSI, the firewall settings in
+// another section (hostile text, quoted in the config file), a missing key,
+// raw values, only some settings mapped, the test's own waivers.
+func TestWriterOptions(t *testing.T) {
+	dir := testdir.New(t)
+	const section = `<b>it's "odd"</b>`
+	s := Settings{"firewall": "yes?", "kernel_driver_restart_notification": "0"}
+	opts := []Option{ANSI(), WithSection(section), Mapped("firewall", "firewall_driver_update_after_reboot"), WithWaivers(map[string]string{"share": "test: it's not here"})}
+	if err := WriteIni(dir, s, opts...); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ini.ReadFile(filepath.Join(dir, "Ofcscan.ini"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Encoding != ini.UTF8 && f.Encoding != ini.Windows1252 {
+		t.Errorf("encoding %s, want ANSI", f.Encoding)
+	}
+	cfgPath := filepath.Join(dir, "c.yml")
+	if err := WriteConfig(cfgPath, dir, opts...); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Settings) != 2 || len(cfg.Waivers) != 1 || cfg.Waivers[0].Reason != "test: it's not here" {
+		t.Fatalf("config = %+v", cfg)
+	}
+	fw := cfg.Settings["firewall"]
+	if fw.Section != section || !strings.HasPrefix(fw.Key, "Example_") {
+		t.Errorf("firewall mapped to [%s] %s", fw.Section, fw.Key)
+	}
+	if k, err := f.Get(fw.Section, fw.Key); err != nil || k.Value != "yes?" {
+		t.Errorf("firewall = %+v, %v; want the raw value", k, err)
+	}
+	drv := cfg.Settings["firewall_driver_update_after_reboot"]
+	if _, err := f.Get(drv.Section, drv.Key); !errors.Is(err, ini.ErrNoKey) {
+		t.Errorf("the missing setting: %v, want no such key", err)
+	}
+	if err := WriteConfig(cfgPath, dir, Mapped("no_such_setting")); err == nil {
+		t.Error("a setting with no simulated key was mapped")
 	}
 }
