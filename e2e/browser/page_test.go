@@ -97,7 +97,7 @@ func TestLandingPageRowsAndScreenshot(t *testing.T) {
 	require(t)
 	e2eutil.FakeProcess(t, "DbServer.exe", false)
 	e2eutil.FakeProcess(t, "AutoPcc.exe", false)
-	srv := fixture.New(t, fixture.Settings{Firewall: "1", DeferDriverUpdate: "1", RestartNotification: "0"}, fixture.Options{Waivers: fixture.WaiveShare()})
+	srv := fixture.New(t, fixture.Settings{"firewall": "1", "firewall_driver_update_after_reboot": "1", "kernel_driver_restart_notification": "0"}, fixture.Options{Waivers: fixture.WaiveShare()})
 	e, rep := startMeasured(t, srv)
 
 	dom := string(chromium(t, e.URL+"/", "--dump-dom"))

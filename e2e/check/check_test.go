@@ -175,7 +175,7 @@ func TestDatabaseBusy(t *testing.T) {
 func TestSettingOff(t *testing.T) {
 	e2eutil.Require(t)
 	e2eutil.FakeProcess(t, "DbServer.exe", false)
-	r := check(t, exporter(t, fixture.Settings{Firewall: "1", DeferDriverUpdate: "0", RestartNotification: "1"}, waiveShare).URL)
+	r := check(t, exporter(t, fixture.Settings{"firewall": "1", "firewall_driver_update_after_reboot": "0", "kernel_driver_restart_notification": "1"}, waiveShare).URL)
 	if r.exit != 1 {
 		t.Fatalf("firewall driver update not deferred: %s", r)
 	}

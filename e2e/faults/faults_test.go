@@ -22,6 +22,8 @@ import (
 
 	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
 	"github.com/officescan-exporter/officescan_exporter/e2e/fixture"
+	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/simulator"
 )
 
 // fast makes DbServer.exe's window short, so a verdict is reached in seconds.
@@ -163,6 +165,10 @@ func TestBadSettingsFileKeepsServingAndIsNeverSafe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// One section and the firewall key, again and again: 100 MB of a file
+	// that would be valid but for its size.
+	fw := simulator.SettingKeys[hazard.SettingFirewall]
+	bigLine := []byte("[" + fw[0] + "]\r\n" + fw[1] + "=1\r\n")
 	writeINI := func(data []byte) func() error { return func() error { return os.WriteFile(ini, data, 0o644) } }
 	cases := []struct {
 		name string
@@ -170,7 +176,7 @@ func TestBadSettingsFileKeepsServingAndIsNeverSafe(t *testing.T) {
 	}{
 		{"empty", writeINI(nil)},
 		{"random bytes", writeINI(bytes.Repeat([]byte{0x00, 0xFF, 0x13, 0x37}, 1024))},
-		{"100 MB", writeINI(bytes.Repeat([]byte("[Global Setting]\r\nFirewallEnabled=1\r\n"), 100<<20/36))},
+		{"100 MB", writeINI(bytes.Repeat(bigLine, 100<<20/len(bigLine)))},
 		// A file cut short in one key leaves only that setting unknown; the
 		// settings collector's own tests (TestBadSettingValueLeavesOnlyThatSettingUnknown)
 		// cover it. Here: files that cannot be read at all.
