@@ -362,6 +362,10 @@ func (f *Fleet) WriteHistory(out io.Writer, b Backfill) (int, error) {
 			o.sample("officescan:upgrade_window_safe", f.target(i), v, t)
 		}
 	}
+	// The hourly shares of the same span, in the same blocks (WriteHourly
+	// writes the older ones): blocks that overlap would make Prometheus
+	// merge them while it is measured.
+	f.writeHourly(o, b, b.End.Add(-b.Servers), b.End)
 	// The agents, at their own interval.
 	ats := times(b.End, b.Agents, b.AgentStep)
 	for k, fam := range []string{"officescan_agent_reboot_pending", "officescan_agent_info"} {
@@ -395,20 +399,29 @@ func (f *Fleet) HourlyShare(i int, h time.Time) float64 {
 	return 0.1
 }
 
-// WriteHourly writes HourlyWeeks of officescan:upgrade_window_safe:avg1h:
-// each sample written 10 minutes past the hour after the hour it describes,
-// as the rules' officescan.history group would.
+// WriteHourly writes HourlyWeeks of officescan:upgrade_window_safe:avg1h,
+// as the rules' officescan.history group would (each share written 10
+// minutes past the hour after the hour it describes), up to the start of
+// the servers' history; WriteHistory writes the rest.
 func (f *Fleet) WriteHourly(out io.Writer, b Backfill) (int, error) {
 	o := &omWriter{w: bufio.NewWriterSize(out, 1<<20)}
-	o.family("officescan:upgrade_window_safe:avg1h")
+	f.writeHourly(o, b, time.Time{}, b.End.Add(-b.Servers))
+	fmt.Fprintln(o.w, "# EOF")
+	return o.samples, o.w.Flush()
+}
+
+// writeHourly writes the shares written in (from, to].
+func (f *Fleet) writeHourly(o *omWriter, b Backfill, from, to time.Time) {
+	const name = "officescan:upgrade_window_safe:avg1h"
 	const written = time.Hour + 10*time.Minute      // after the start of the hour described
 	last := b.End.Add(-written).Truncate(time.Hour) // the newest hour written by End
 	first := last.Add(-time.Duration(b.HourlyWeeks) * 7 * 24 * time.Hour)
+	o.family(name)
 	for i := 0; i < f.Servers; i++ {
 		for h := first.Add(time.Hour); !h.After(last); h = h.Add(time.Hour) {
-			o.sample("officescan:upgrade_window_safe:avg1h", f.target(i), f.HourlyShare(i, h), h.Add(written))
+			if at := h.Add(written); at.After(from) && !at.After(to) {
+				o.sample(name, f.target(i), f.HourlyShare(i, h), at)
+			}
 		}
 	}
-	fmt.Fprintln(o.w, "# EOF")
-	return o.samples, o.w.Flush()
 }

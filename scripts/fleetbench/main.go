@@ -385,6 +385,7 @@ func startPrometheus(ctx context.Context, c Config, cfg, data string) (*promethe
 		"--storage.tsdb.retention.time="+alerts.Duration(retention),
 		"--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = logf, logf
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
