@@ -161,12 +161,14 @@ func main() {
 		if c.clause().FullCommand() == cmdName {
 			code, err := c.run(ctx)
 			if err != nil {
-				a.logger.Error("exiting", "err", err)
+				// One format for every error that ends the program, at
+				// start-up or later: the same plain line as a bad flag.
+				fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 				if code == 0 {
 					code = 1
 				}
 			}
-			service.exit(code, nil)
+			service.exit(code, err)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -164,10 +165,19 @@ func Spec(serverDir *string, mapping *map[string]config.Setting) exporter.Spec {
 			}
 			dir := *serverDir
 			if dir == "" {
-				dir = "(from the registry at each scrape)"
+				dir = noServerDirWords()
 			}
 			logger.Info("reading console settings", "mapped", len(*mapping), "server_dir", dir)
 			return New(*serverDir, serverinfo.Local(), *mapping, logger), nil
 		},
 	}
+}
+
+// noServerDirWords says where the server folder comes from when no flag or
+// config sets it, in the words of this OS: only Windows has the registry.
+func noServerDirWords() string {
+	if runtime.GOOS == "windows" {
+		return "(from the registry at each scrape)"
+	}
+	return "(not set: on this OS give --officescan.server-dir or server_dir in the config file, or map settings to absolute files)"
 }
