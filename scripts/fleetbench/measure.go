@@ -68,6 +68,12 @@ type QueryTiming struct {
 	InstantErr, RangeErr       string
 	// Samples Prometheus touched for the range query (stats=all).
 	RangeSamples int64
+	// OneServer: the query follows the Server picker; OneTime is its range
+	// query with one server picked (as the fleet row's links do) instead of
+	// All.
+	OneServer bool
+	OneTime   time.Duration
+	OneErr    string
 }
 
 // MemorySample is Prometheus' memory at one moment.
@@ -480,8 +486,13 @@ var templateVarRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?
 // substitute puts in what Grafana would for the servers' "All" and a
 // 6-hour range at the step.
 func (r *Report) substitute(expr string, step time.Duration) string {
+	return r.substituteFor(expr, step, ".*")
+}
+
+// substituteFor puts instance in for the Server picker.
+func (r *Report) substituteFor(expr string, step time.Duration, instance string) string {
 	values := map[string]string{
-		"instance":        ".*",
+		"instance":        instance,
 		"utc_offset":      "0",
 		"__interval":      promDuration(step),
 		"__rate_interval": promDuration(max(4*r.Scrape, step+r.Scrape)),
@@ -574,6 +585,22 @@ func (r *Report) queries(p *prometheus) error {
 		qt.RangeTime, qt.RangeSeries, qt.RangeSamples = d, len(data.Result), data.Stats.Samples.TotalQueryableSamples
 		if err != nil {
 			qt.RangeErr = err.Error()
+		}
+		if strings.Contains(q.expr, "$instance") {
+			qt.OneServer = true
+			// As Grafana writes a picked value into a PromQL string: a regex, its
+			// backslashes escaped.
+			one := r.substituteFor(q.expr, q.step, strings.ReplaceAll(regexp.QuoteMeta(r.Fleet.Instance(0)), `\`, `\\`))
+			d, _, err := r.timed(func() (queryData, error) {
+				var d queryData
+				err := p.api("/api/v1/query_range", url.Values{"query": {one}, "start": {unix(end.Add(-r.Range))}, "end": {unix(end)},
+					"step": {promDuration(q.step)}}, &d)
+				return d, err
+			})
+			qt.OneTime = d
+			if err != nil {
+				qt.OneErr = err.Error()
+			}
 		}
 		r.Queries = append(r.Queries, qt)
 		r.logf("%-70s instant %8s  range %8s", q.where, qt.InstantTime.Round(time.Millisecond), qt.RangeTime.Round(time.Millisecond))
