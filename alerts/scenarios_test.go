@@ -22,50 +22,21 @@ import (
 
 	"github.com/officescan-exporter/officescan_exporter/alerts/scenario"
 	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/promtooltest"
 	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 )
 
-// promtool's unit-test file format, the parts used here.
-type ruleTestFile struct {
-	RuleFiles          []string    `yaml:"rule_files"`
-	EvaluationInterval string      `yaml:"evaluation_interval"`
-	Tests              []ruleTestG `yaml:"tests"`
-}
-
-type ruleTestG struct {
-	Name        string        `yaml:"name,omitempty"`
-	Interval    string        `yaml:"interval"`
-	InputSeries []inputSeries `yaml:"input_series"`
-	PromQL      []promqlTest  `yaml:"promql_expr_test,omitempty"`
-	Alerts      []alertTest   `yaml:"alert_rule_test,omitempty"`
-}
-
-type inputSeries struct {
-	Series string `yaml:"series"`
-	Values string `yaml:"values"`
-}
-
-type promqlTest struct {
-	Expr       string      `yaml:"expr"`
-	EvalTime   string      `yaml:"eval_time"`
-	ExpSamples []expSample `yaml:"exp_samples"`
-}
-
-type expSample struct {
-	Labels string  `yaml:"labels"`
-	Value  float64 `yaml:"value"`
-}
-
-type alertTest struct {
-	EvalTime  string     `yaml:"eval_time"`
-	Alertname string     `yaml:"alertname"`
-	ExpAlerts []expAlert `yaml:"exp_alerts"`
-}
-
-type expAlert struct {
-	Labels      map[string]string `yaml:"exp_labels"`
-	Annotations map[string]string `yaml:"exp_annotations"`
-}
+// promtool's unit-test file format (internal/promtooltest), by the names
+// these tests use.
+type (
+	ruleTestFile = promtooltest.File
+	ruleTestG    = promtooltest.Group
+	inputSeries  = promtooltest.Series
+	promqlTest   = promtooltest.Expr
+	expSample    = promtooltest.Sample
+	alertTest    = promtooltest.AlertTest
+	expAlert     = promtooltest.ExpAlert
+)
 
 // windowOpenAnnotations are the alert's annotations as the committed rules
 // write them, expanded for a target.

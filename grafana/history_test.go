@@ -18,38 +18,18 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/officescan-exporter/officescan_exporter/internal/promtooltest"
 	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 )
 
-// promtool's unit-test format, the parts used here.
-type promtoolFile struct {
-	RuleFiles          []string        `yaml:"rule_files"`
-	EvaluationInterval string          `yaml:"evaluation_interval"`
-	Tests              []promtoolGroup `yaml:"tests"`
-}
-
-type promtoolGroup struct {
-	Name        string           `yaml:"name"`
-	Interval    string           `yaml:"interval"`
-	InputSeries []promtoolSeries `yaml:"input_series"`
-	PromQL      []promtoolExpr   `yaml:"promql_expr_test"`
-}
-
-type promtoolSeries struct {
-	Series string `yaml:"series"`
-	Values string `yaml:"values"`
-}
-
-type promtoolExpr struct {
-	Expr       string           `yaml:"expr"`
-	EvalTime   string           `yaml:"eval_time"`
-	ExpSamples []promtoolSample `yaml:"exp_samples"`
-}
-
-type promtoolSample struct {
-	Labels string  `yaml:"labels"`
-	Value  float64 `yaml:"value"`
-}
+// promtool's unit-test format (internal/promtooltest).
+type (
+	promtoolFile   = promtooltest.File
+	promtoolGroup  = promtooltest.Group
+	promtoolSeries = promtooltest.Series
+	promtoolExpr   = promtooltest.Expr
+	promtoolSample = promtooltest.Sample
+)
 
 const week = 7 * 24 * time.Hour
 

@@ -24,6 +24,7 @@ import (
 
 	"github.com/officescan-exporter/officescan_exporter/alerts/scenario"
 	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/promtooltest"
 	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 
 	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
@@ -37,35 +38,14 @@ type promCase struct {
 	end    int
 }
 
-// The promtool unit test file format.
-type ptFile struct {
-	RuleFiles          []string `yaml:"rule_files"`
-	EvaluationInterval string   `yaml:"evaluation_interval"`
-	Tests              []ptTest `yaml:"tests"`
-}
-
-type ptTest struct {
-	Name        string     `yaml:"name"`
-	Interval    string     `yaml:"interval"`
-	InputSeries []ptSeries `yaml:"input_series"`
-	PromQL      []ptExpr   `yaml:"promql_expr_test"`
-}
-
-type ptSeries struct {
-	Series string `yaml:"series"`
-	Values string `yaml:"values"`
-}
-
-type ptExpr struct {
-	Expr       string     `yaml:"expr"`
-	EvalTime   string     `yaml:"eval_time"`
-	ExpSamples []ptSample `yaml:"exp_samples"`
-}
-
-type ptSample struct {
-	Labels string  `yaml:"labels"`
-	Value  float64 `yaml:"value"`
-}
+// The promtool unit test file format (internal/promtooltest).
+type (
+	ptFile   = promtooltest.File
+	ptTest   = promtooltest.Group
+	ptSeries = promtooltest.Series
+	ptExpr   = promtooltest.Expr
+	ptSample = promtooltest.Sample
+)
 
 // renderRules writes the rules alerts/gen makes today (the working tree's
 // generator, not a committed file that may lag behind it).
