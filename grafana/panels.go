@@ -276,18 +276,7 @@ func contains(list []string, s string) bool {
 // column turns the same name into the Summary and the Action.
 func (g gen) blockersTable(title, description, noValue string, reasons []hazard.Reason, showHazard bool, extra ...string) *table.PanelBuilder {
 	expr := fmt.Sprintf(`label_replace(%s == 1, "action", "$1", "reason", "(.*)")`, g.sel(recBlocker, extra...))
-	summaries := make([]valueText, 0, len(reasons))
-	actions := make([]valueText, 0, len(reasons))
-	seen := map[string]bool{}
-	for _, r := range reasons {
-		if seen[r.Name] {
-			continue
-		}
-		seen[r.Name] = true
-		w := g.reasons[r.Name]
-		summaries = append(summaries, valueText{r.Name, w.Summary, ""})
-		actions = append(actions, valueText{r.Name, w.Action, ""})
-	}
+	summaries, actions := g.reasonWords(reasons)
 	labels := blockerLabels(reasons)
 	columns := []string{"instance"}
 	rename := map[string]string{"instance": "Server", "reason": "Blocker", "action": "What to do"}
