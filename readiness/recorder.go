@@ -17,6 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/officescan-exporter/officescan_exporter/hazard"
+	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
 	"github.com/officescan-exporter/officescan_exporter/verdict"
 )
 
@@ -132,7 +133,7 @@ func (r *Recorder) Record(ctx context.Context, at time.Time) {
 				continue
 			}
 			for _, m := range f.GetMetric() {
-				v, ok := value(m)
+				v, ok := promfmt.Value(m)
 				if !ok {
 					continue
 				}
@@ -162,18 +163,6 @@ func copyOf(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-func value(m *dto.Metric) (float64, bool) {
-	switch {
-	case m.Gauge != nil:
-		return m.GetGauge().GetValue(), true
-	case m.Counter != nil:
-		return m.GetCounter().GetValue(), true
-	case m.Untyped != nil:
-		return m.GetUntyped().GetValue(), true
-	}
-	return 0, false
 }
 
 func seriesKey(metric string, labels map[string]string) string {

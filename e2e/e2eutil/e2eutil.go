@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
 	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 )
 
@@ -278,14 +279,7 @@ next:
 				continue next
 			}
 		}
-		switch {
-		case m.Gauge != nil:
-			return m.GetGauge().GetValue(), true
-		case m.Counter != nil:
-			return m.GetCounter().GetValue(), true
-		case m.Untyped != nil:
-			return m.GetUntyped().GetValue(), true
-		}
+		return promfmt.Value(m)
 	}
 	return 0, false
 }

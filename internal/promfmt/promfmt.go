@@ -1,6 +1,6 @@
 // Package promfmt writes values the way Prometheus writes them, so that the
 // rules, the verdict's words and the tests spell durations and label sets
-// alike.
+// alike, and reads a sample's value the way a scrape gives it.
 package promfmt
 
 import (
@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Duration writes d as a Prometheus duration: 5m, 1h30m, 90s, 0s.
@@ -44,4 +46,19 @@ func Labels(labels map[string]string) string {
 		parts[i] = fmt.Sprintf("%s=%q", k, labels[k])
 	}
 	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// Value is the value of a gauge, counter or untyped sample, as the exporter
+// and the scrapes the tests parse hold them; ok is false for other types
+// (a summary or histogram has no single value).
+func Value(m *dto.Metric) (v float64, ok bool) {
+	switch {
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue(), true
+	case m.Counter != nil:
+		return m.GetCounter().GetValue(), true
+	case m.Untyped != nil:
+		return m.GetUntyped().GetValue(), true
+	}
+	return 0, false
 }

@@ -3,6 +3,8 @@ package promfmt
 import (
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestDuration(t *testing.T) {
@@ -20,5 +22,23 @@ func TestLabels(t *testing.T) {
 	}
 	if got := Labels(nil); got != "{}" {
 		t.Errorf("Labels(nil) = %s", got)
+	}
+}
+
+func TestValue(t *testing.T) {
+	v := 2.5
+	for _, c := range []struct {
+		m    *dto.Metric
+		want float64
+		ok   bool
+	}{
+		{&dto.Metric{Gauge: &dto.Gauge{Value: &v}}, 2.5, true},
+		{&dto.Metric{Counter: &dto.Counter{Value: &v}}, 2.5, true},
+		{&dto.Metric{Untyped: &dto.Untyped{Value: &v}}, 2.5, true},
+		{&dto.Metric{Summary: &dto.Summary{}}, 0, false},
+	} {
+		if got, ok := Value(c.m); got != c.want || ok != c.ok {
+			t.Errorf("Value(%v) = %v, %v, want %v, %v", c.m, got, ok, c.want, c.ok)
+		}
 	}
 }
