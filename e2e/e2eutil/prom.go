@@ -38,20 +38,50 @@ func NewPrometheus(t testing.TB, name, bin, config string) *Prometheus {
 	if err := os.WriteFile(p.Config, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	// The log's cleanup is registered first, so it runs after the server
+	// has been killed and shows all it wrote.
+	p.log = toolLog(t, name)
+	t.Cleanup(p.kill)
+	return p
+}
+
+// toolLog is a file for a tool's output, shown when the test fails and
+// closed when it ends.
+func toolLog(t testing.TB, name string) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "output.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.log = f
 	t.Cleanup(func() {
-		p.kill()
 		if t.Failed() {
 			b, _ := os.ReadFile(f.Name())
 			t.Logf("%s log:\n%s", name, b)
 		}
 		f.Close()
 	})
-	return p
+	return f
+}
+
+// StartAlertmanager runs the Alertmanager at bin with config (an
+// alertmanager.yml) on a free port, alone (no cluster), until the test
+// ends, and returns its base URL once it is ready; name tells its log
+// apart.
+func StartAlertmanager(t testing.TB, name, bin string, config []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(path, config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := FreeAddr(t)
+	cmd := exec.Command(bin, "--config.file="+path, "--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
+	log := toolLog(t, name)
+	cmd.Stdout, cmd.Stderr = log, log
+	Start(t, cmd)
+	WaitHTTP(t, "http://"+addr+"/-/ready", 30*time.Second)
+	return "http://" + addr
 }
 
 // Start runs the server on a free port and waits until it is ready.
@@ -128,68 +158,92 @@ type Series struct {
 	Samples []Sample
 }
 
-// Query evaluates q at time at (now when at is zero).
+// Query evaluates q at time at (now when at is zero); an error fails the
+// test.
 func (p *Prometheus) Query(t testing.TB, q string, at time.Time) []Sample {
 	t.Helper()
+	out, err := p.Instant(q, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Instant evaluates q at time at (now when at is zero), an instant vector's
+// samples or every sample of a range vector.
+func (p *Prometheus) Instant(q string, at time.Time) ([]Sample, error) {
 	v := url.Values{"query": {q}}
 	if !at.IsZero() {
 		v.Set("time", promTime(at))
 	}
 	var data struct {
-		ResultType string            `json:"resultType"`
-		Result     []json.RawMessage `json:"result"`
+		ResultType string `json:"resultType"`
+		Result     []struct {
+			Metric map[string]string `json:"metric"`
+			Value  *[2]any           `json:"value"`
+			Values [][2]any          `json:"values"`
+		} `json:"result"`
 	}
-	p.api(t, "query", v, &data)
+	if err := p.post("query", v, &data); err != nil {
+		return nil, err
+	}
+	if data.ResultType != "vector" && data.ResultType != "matrix" {
+		return nil, fmt.Errorf("%s: query %q: result type %s", p.name, q, data.ResultType)
+	}
 	var out []Sample
-	for _, raw := range data.Result {
-		switch data.ResultType {
-		case "vector":
-			var r struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			}
-			if err := json.Unmarshal(raw, &r); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, sample(t, r.Metric, r.Value))
-		case "matrix":
-			var r struct {
-				Metric map[string]string `json:"metric"`
-				Values [][2]any          `json:"values"`
-			}
-			if err := json.Unmarshal(raw, &r); err != nil {
-				t.Fatal(err)
-			}
-			for _, pair := range r.Values {
-				out = append(out, sample(t, r.Metric, pair))
-			}
-		default:
-			t.Fatalf("query %q: result type %s", q, data.ResultType)
+	for _, r := range data.Result {
+		pairs := r.Values
+		if r.Value != nil {
+			pairs = [][2]any{*r.Value}
 		}
+		for _, pair := range pairs {
+			s, err := sample(r.Metric, pair)
+			if err != nil {
+				return nil, fmt.Errorf("%s: query %q: %w", p.name, q, err)
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// QueryRange evaluates q at every step from start to end; an error fails
+// the test.
+func (p *Prometheus) QueryRange(t testing.TB, q string, start, end time.Time, step time.Duration) []Series {
+	t.Helper()
+	out, err := p.Range(q, start, end, step)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
 
-// QueryRange evaluates q at every step from start to end.
-func (p *Prometheus) QueryRange(t testing.TB, q string, start, end time.Time, step time.Duration) []Series {
-	t.Helper()
+// Range evaluates q at every step from start to end, as Grafana's range
+// queries do.
+func (p *Prometheus) Range(q string, start, end time.Time, step time.Duration) ([]Series, error) {
 	var data struct {
 		Result []struct {
 			Metric map[string]string `json:"metric"`
 			Values [][2]any          `json:"values"`
 		} `json:"result"`
 	}
-	p.api(t, "query_range", url.Values{"query": {q}, "start": {promTime(start)}, "end": {promTime(end)},
-		"step": {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)}}, &data)
+	if err := p.post("query_range", url.Values{"query": {q}, "start": {promTime(start)}, "end": {promTime(end)},
+		"step": {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)}}, &data); err != nil {
+		return nil, err
+	}
 	var out []Series
 	for _, r := range data.Result {
 		s := Series{Metric: r.Metric}
 		for _, pair := range r.Values {
-			s.Samples = append(s.Samples, sample(t, r.Metric, pair))
+			smp, err := sample(r.Metric, pair)
+			if err != nil {
+				return nil, fmt.Errorf("%s: range query %q: %w", p.name, q, err)
+			}
+			s.Samples = append(s.Samples, smp)
 		}
 		out = append(out, s)
 	}
-	return out
+	return out, nil
 }
 
 // Show formats samples for a message, one series a line.
@@ -203,43 +257,77 @@ func Show(samples []Sample) string {
 
 func labelString(m map[string]string) string { return promfmt.Labels(m) }
 
-func (p *Prometheus) api(t testing.TB, endpoint string, v url.Values, data any) {
-	t.Helper()
-	resp, err := http.PostForm(p.URL+"/api/v1/"+endpoint, v)
+// apiClient bounds every API call: a server that hangs fails the test
+// instead of holding it until the go test timeout.
+var apiClient = &http.Client{Timeout: 30 * time.Second}
+
+// API GETs a path of Prometheus' HTTP API (below /api/v1/, as "rules" or
+// "label/instance/values") with params and decodes its data into out.
+func (p *Prometheus) API(path string, params url.Values, out any) error {
+	u := p.URL + "/api/v1/" + path
+	if len(params) > 0 {
+		u += "?" + params.Encode()
+	}
+	resp, err := apiClient.Get(u)
 	if err != nil {
-		t.Fatalf("%s %s: %v", p.name, endpoint, err)
+		return fmt.Errorf("%s: GET %s: %w", p.name, path, err)
 	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string          `json:"status"`
-		Error  string          `json:"error"`
-		Data   json.RawMessage `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatalf("%s %s %v: %v", p.name, endpoint, v, err)
-	}
-	if body.Status != "success" {
-		t.Fatalf("%s %s %v: %s: %s", p.name, endpoint, v, body.Status, body.Error)
-	}
-	if err := json.Unmarshal(body.Data, data); err != nil {
-		t.Fatal(err)
-	}
+	return decodeAPI(resp, fmt.Sprintf("%s: GET %s %v", p.name, path, params), out)
 }
 
-func sample(t testing.TB, m map[string]string, pair [2]any) Sample {
-	t.Helper()
+// post sends a query as a form, so that no expression is too long for a
+// URL.
+func (p *Prometheus) post(endpoint string, v url.Values, out any) error {
+	resp, err := apiClient.PostForm(p.URL+"/api/v1/"+endpoint, v)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", p.name, endpoint, err)
+	}
+	return decodeAPI(resp, fmt.Sprintf("%s %s %v", p.name, endpoint, v), out)
+}
+
+// decodeAPI reads an API answer's data into out. A warning is an error: a
+// query Prometheus warns about is one the dashboard or the rules must not
+// ship.
+func decodeAPI(resp *http.Response, what string, out any) error {
+	defer resp.Body.Close()
+	var body struct {
+		Status    string          `json:"status"`
+		ErrorType string          `json:"errorType"`
+		Error     string          `json:"error"`
+		Warnings  []string        `json:"warnings"`
+		Data      json.RawMessage `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return fmt.Errorf("%s: %s: decoding the answer: %w", what, resp.Status, err)
+	}
+	if body.Status != "success" {
+		return fmt.Errorf("%s: %s: %s: %s", what, resp.Status, body.ErrorType, body.Error)
+	}
+	if len(body.Warnings) > 0 {
+		return fmt.Errorf("%s: warnings %v", what, body.Warnings)
+	}
+	if err := json.Unmarshal(body.Data, out); err != nil {
+		return fmt.Errorf("%s: decoding the data: %w", what, err)
+	}
+	return nil
+}
+
+// sample reads one [time, "value"] pair of an API answer.
+func sample(m map[string]string, pair [2]any) (Sample, error) {
 	ts, ok := pair[0].(float64)
 	s, ok2 := pair[1].(string)
 	if !ok || !ok2 {
-		t.Fatalf("unexpected sample %v", pair)
+		return Sample{}, fmt.Errorf("unexpected sample %v", pair)
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		t.Fatal(err)
+		return Sample{}, fmt.Errorf("sample %v: %w", pair, err)
 	}
-	return Sample{Metric: m, T: time.UnixMilli(int64(ts*1000 + 0.5)), V: v}
+	return Sample{Metric: m, T: time.UnixMilli(int64(ts*1000 + 0.5)), V: v}, nil
 }
 
+// promTime keeps the milliseconds: a time cut to the second could end a
+// range before the newest evaluation a test has just waited for.
 func promTime(at time.Time) string {
 	return strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64)
 }

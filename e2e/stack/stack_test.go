@@ -35,7 +35,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -268,35 +267,7 @@ func startAlertmanager(t *testing.T, bin, root, hookURL string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(path, out, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := e2eutil.FreeAddr(t)
-	cmd := exec.Command(bin, "--config.file="+path, "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
-	logTo(t, cmd, "alertmanager")
-	e2eutil.Start(t, cmd)
-	e2eutil.WaitHTTP(t, "http://"+addr+"/-/ready", 30*time.Second)
-	return "http://" + addr
-}
-
-// logTo keeps a tool's output and shows it when the test fails.
-func logTo(t *testing.T, cmd *exec.Cmd, name string) {
-	t.Helper()
-	f, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = f, f
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(f.Name())
-			t.Logf("%s log:\n%s", name, b)
-		}
-		f.Close()
-	})
+	return e2eutil.StartAlertmanager(t, "alertmanager", bin, out)
 }
 
 // notification is one alert of one webhook delivery.
