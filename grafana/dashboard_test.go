@@ -21,6 +21,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	promql "github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/officescan-exporter/officescan_exporter/grafana/grafanatest"
 	"github.com/officescan-exporter/officescan_exporter/hazard"
 )
 
@@ -573,7 +574,7 @@ func TestNewHazardGetsItsRow(t *testing.T) {
 		for _, q := range p.Targets {
 			s, err := substitute(q.Expr)
 			if err == nil {
-				_, err = promParser.ParseExpr(s)
+				_, err = parseExpr(s)
 			}
 			if err != nil {
 				t.Errorf("panel %q: %v", p.Title, err)
@@ -748,27 +749,17 @@ func TestSelectorsReachEveryQuery(t *testing.T) {
 	}
 	fleet := map[string]bool{recAgentsCount: true, recAgentsWaiting: true, "ALERTS": true}
 	agents := map[string]bool{hazard.MetricAgentRebootPending: true, hazard.MetricAgentInfo: true}
-	d := decodeDashboard(t, raw)
-	var exprs []string
-	for _, p := range d.Panels {
-		for _, q := range p.Targets {
-			exprs = append(exprs, q.Expr)
-		}
+	queries, err := grafanatest.Queries(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, a := range d.Annotations.List {
-		exprs = append(exprs, a.Expr)
-	}
-	for _, v := range d.Templating.List {
-		if m := labelValuesRe.FindStringSubmatch(v.Query); m != nil {
-			exprs = append(exprs, m[1])
-		}
-	}
-	for _, e := range exprs {
+	for _, q := range queries {
+		e := q.Expr
 		s, err := substitute(e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		parsed, err := promParser.ParseExpr(s)
+		parsed, err := parseExpr(s)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, s)
 		}

@@ -1,7 +1,15 @@
-package grafana
+// Package dashboard runs the committed Grafana dashboard's queries live: a
+// real exporter, two simulated agents and real Prometheus servers of both
+// lines evaluating the rules alerts.Render writes. It is the e2e side of the
+// dashboard's tests; package grafana's unit tests check the same queries
+// statically, and both read them with grafana/grafanatest.
+//
+// Run with scripts/test.d/45-grafana-live.sh (OSE_GRAFANA_LIVE=1, in a
+// private PID namespace, so that the exporter sees only the test's
+// processes).
+package dashboard
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +27,8 @@ import (
 	"github.com/officescan-exporter/officescan_exporter/alerts"
 	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
 	"github.com/officescan-exporter/officescan_exporter/e2e/fixture"
+	"github.com/officescan-exporter/officescan_exporter/grafana"
+	"github.com/officescan-exporter/officescan_exporter/grafana/grafanatest"
 	"github.com/officescan-exporter/officescan_exporter/hazard"
 )
 
@@ -82,8 +92,12 @@ func TestLiveQueriesAgainstPrometheus(t *testing.T) {
 	waitingAgent := startAgent(t, &agentsOn, 1, address)
 	idleAgent := startAgent(t, &agentsOn, 0, address)
 
+	root := e2eutil.Root(t)
 	rules := liveRules(t)
-	type server struct{ name, base string }
+	type server struct {
+		name string
+		prom *e2eutil.Prometheus
+	}
 	var proms []server
 	for _, p := range livePrometheus {
 		bin := p.bin
@@ -95,18 +109,18 @@ func TestLiveQueriesAgainstPrometheus(t *testing.T) {
 		}
 		version, _ := exec.Command(bin, "--version").CombinedOutput()
 		first, _, _ := strings.Cut(string(version), "\n")
-		base := startPrometheus(t, bin, instance, []string{waitingAgent, idleAgent}, rules)
-		t.Logf("%s: %s at %s", p.name, first, base)
-		proms = append(proms, server{p.name, base})
+		prom := startPrometheus(t, p.name, bin, instance, []string{waitingAgent, idleAgent}, rules)
+		t.Logf("%s: %s at %s", p.name, first, prom.URL)
+		proms = append(proms, server{p.name, prom})
 	}
 	t.Logf("exporter %s (known as %s), agents %s (waiting) and %s, rules %s", exp.URL, address, waitingAgent, idleAgent, rules)
 
-	queries := dashboardQueries(t)
+	queries := dashboardQueries(t, root)
 	expr := func(t *testing.T, where string) string {
 		t.Helper()
 		for _, q := range queries {
-			if q.where == where {
-				s, err := substitute(q.expr)
+			if q.Where == where {
+				s, err := grafanatest.Substitute(q.Expr)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -123,7 +137,7 @@ func TestLiveQueriesAgainstPrometheus(t *testing.T) {
 	// monitored" (the stand-in -1), never 0.
 	for _, p := range proms {
 		t.Run(p.name+"_agents_not_monitored", func(t *testing.T) {
-			waitRules(t, p.base)
+			waitRules(t, p.prom)
 			for _, q := range []string{
 				`officescan:upgrade_window_safe{instance="` + instance + `"}`,
 				`officescan:upgrade_blocker{instance="` + instance + `", reason="login_script_running"}`,
@@ -131,7 +145,7 @@ func TestLiveQueriesAgainstPrometheus(t *testing.T) {
 				`officescan_dbserver_cpu_utilization_ratio{instance="` + instance + `"}`,
 			} {
 				e2eutil.Eventually(t, 60*time.Second, func() error {
-					res, err := instantValues(p.base, q)
+					res, err := p.prom.Instant(q, time.Time{})
 					if err == nil && len(res) == 0 {
 						err = fmt.Errorf("%s: no data yet", q)
 					}
@@ -143,13 +157,13 @@ func TestLiveQueriesAgainstPrometheus(t *testing.T) {
 				`panel "Agents waiting for a restart (all servers)" query A`,
 				`panel "Agents reporting" query A`,
 			} {
-				res, err := instantValues(p.base, expr(t, where))
+				res, err := p.prom.Instant(expr(t, where), time.Time{})
 				if err != nil {
 					t.Fatalf("%s: %v", where, err)
 				}
-				expectInstant(t, where, res, nil, notMonitored)
+				expectInstant(t, where, res, nil, grafanatest.NotMonitored)
 			}
-			res, err := instantValues(p.base, expr(t, `panel "agents: state per server" query A`))
+			res, err := p.prom.Instant(expr(t, `panel "agents: state per server" query A`), time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +183,7 @@ func TestLiveQueriesAgainstPrometheus(t *testing.T) {
 				`officescan:agent_reboot_pending:count == 2`,
 			} {
 				e2eutil.Eventually(t, 30*time.Second, func() error {
-					res, err := instantValues(p.base, q)
+					res, err := p.prom.Instant(q, time.Time{})
 					if err == nil && len(res) == 0 {
 						err = fmt.Errorf("%s: no data yet", q)
 					}
@@ -177,36 +191,36 @@ func TestLiveQueriesAgainstPrometheus(t *testing.T) {
 				})
 			}
 			time.Sleep(1500 * time.Millisecond)
-			runEveryQuery(t, p.base, queries, instance, address, waitingAgent)
+			runEveryQuery(t, p.prom, queries, instance, address, waitingAgent)
 		})
 	}
-	checkLiveMetricNames(t, exp.URL+"/metrics")
+	checkLiveMetricNames(t, root, queries, exp.URL+"/metrics")
 	t.Logf("live test took %s", time.Since(start).Round(100*time.Millisecond))
 }
 
 // runEveryQuery runs every dashboard query over the last minute, as a
 // Grafana range query, and checks what the panels show about the server.
-func runEveryQuery(t *testing.T, base string, queries []query, instance, address, waitingAgent string) {
+func runEveryQuery(t *testing.T, prom *e2eutil.Prometheus, queries []grafanatest.Query, instance, address, waitingAgent string) {
 	end := time.Now()
-	results := map[string][]series{}
+	results := map[string][]e2eutil.Series{}
 	panelSeries := map[string]int{}
 	for _, q := range queries {
-		expr, err := substitute(q.expr)
+		expr, err := grafanatest.Substitute(q.Expr)
 		if err != nil {
-			t.Fatalf("%s: %v", q.where, err)
+			t.Fatalf("%s: %v", q.Where, err)
 		}
-		res, err := queryRange(base, expr, end.Add(-time.Minute), end, time.Second)
+		res, err := prom.Range(expr, end.Add(-time.Minute), end, time.Second)
 		if err != nil {
-			t.Errorf("%s fails on Prometheus: %v\n%s", q.where, err, expr)
+			t.Errorf("%s fails on Prometheus: %v\n%s", q.Where, err, expr)
 			continue
 		}
-		results[q.where] = res
+		results[q.Where] = res
 		points := 0
 		for _, s := range res {
-			points += len(s.Values)
+			points += len(s.Samples)
 		}
-		panelSeries[q.panel] += len(res)
-		t.Logf("%-75s %2d series %4d points", q.where, len(res), points)
+		panelSeries[q.Panel] += len(res)
+		t.Logf("%-75s %2d series %4d points", q.Where, len(res), points)
 	}
 	// The verdict, every hazard's state and the blockers have data.
 	mustHaveData := []string{"Upgrade verdict", "Hazards", "Active blockers", "DbServer.exe CPU (share of all logical CPUs)"}
@@ -219,7 +233,7 @@ func runEveryQuery(t *testing.T, base string, queries []query, instance, address
 		}
 	}
 
-	lastOf := func(panel, ref string) []series {
+	lastOf := func(panel, ref string) []e2eutil.Series {
 		where := fmt.Sprintf("panel %q query %s", panel, ref)
 		res, ok := results[where]
 		if !ok {
@@ -227,7 +241,7 @@ func runEveryQuery(t *testing.T, base string, queries []query, instance, address
 		}
 		return res
 	}
-	last := func(panel string) []series { return lastOf(panel, "A") }
+	last := func(panel string) []e2eutil.Series { return lastOf(panel, "A") }
 	target := map[string]string{"instance": instance}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{"instance": instance}
@@ -279,10 +293,10 @@ func runEveryQuery(t *testing.T, base string, queries []query, instance, address
 	expectLast(t, last("Agents waiting for a restart, per server"), target, 1)
 	expectLast(t, lastOf("Servers", "A"), target, 0)
 	expectLast(t, lastOf("Servers", "C"), target, 1)
-	if res := lastOf("Servers", "B"); len(res) != 1 || len(res[0].Values) == 0 {
+	if res := lastOf("Servers", "B"); len(res) != 1 || len(res[0].Samples) == 0 {
 		t.Errorf("servers table: blockers %v, want one row", res)
-	} else if n, err := strconv.ParseFloat(fmt.Sprint(res[0].Values[len(res[0].Values)-1][1]), 64); err != nil || n < 2 {
-		t.Errorf("servers table: %v blockers, want at least the Login Script and the waiting agent", res[0].Values[len(res[0].Values)-1][1])
+	} else if n := res[0].Samples[len(res[0].Samples)-1].V; n < 2 {
+		t.Errorf("servers table: %v blockers, want at least the Login Script and the waiting agent", n)
 	}
 	// The heatmaps run; their cells need whole past hours of verdicts, which
 	// a fresh Prometheus has not (their values: TestWindowHeatmapsWithPromtool).
@@ -292,13 +306,13 @@ func runEveryQuery(t *testing.T, base string, queries []query, instance, address
 		}
 	}
 
-	if res := last("dbserver: state per server"); len(res) == 1 && len(res[0].Values) > 0 {
-		t.Logf("dbserver hazard now: %v (1 once DbServer.exe has been measured idle for the 20 s window)", res[0].Values[len(res[0].Values)-1][1])
+	if res := last("dbserver: state per server"); len(res) == 1 && len(res[0].Samples) > 0 {
+		t.Logf("dbserver hazard now: %v (1 once DbServer.exe has been measured idle for the 20 s window)", res[0].Samples[len(res[0].Samples)-1].V)
 	}
 
 	// The instance variable lists the exporter.
 	var values []string
-	if err := promAPI(base, "/api/v1/label/instance/values", url.Values{"match[]": {`officescan_exporter_build_info{job="officescan"}`}}, &values); err != nil {
+	if err := prom.API("label/instance/values", url.Values{"match[]": {`officescan_exporter_build_info{job="officescan"}`}}, &values); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Contains(values, instance) {
@@ -359,7 +373,7 @@ func appendToFile(t *testing.T, path, text string) {
 
 // waitRules waits until the rule groups are loaded and every rule
 // evaluates without error.
-func waitRules(t *testing.T, base string) {
+func waitRules(t *testing.T, prom *e2eutil.Prometheus) {
 	t.Helper()
 	e2eutil.Eventually(t, 30*time.Second, func() error {
 		var rules struct {
@@ -372,7 +386,7 @@ func waitRules(t *testing.T, base string) {
 				}
 			}
 		}
-		if err := promAPI(base, "/api/v1/rules", nil, &rules); err != nil {
+		if err := prom.API("rules", nil, &rules); err != nil {
 			return err
 		}
 		if len(rules.Groups) == 0 {
@@ -391,35 +405,41 @@ func waitRules(t *testing.T, base string) {
 
 // checkLiveMetricNames compares three lists: what the live exporter exposes,
 // what the source scan finds, and what the dashboard reads.
-func checkLiveMetricNames(t *testing.T, metricsURL string) {
+func checkLiveMetricNames(t *testing.T, root string, queries []grafanatest.Query, metricsURL string) {
 	t.Helper()
 	live := map[string]bool{}
 	for name := range e2eutil.Metrics(t, metricsURL) {
 		live[name] = true
 	}
-	source, _ := exporterSourceNames(t)
+	source, _, err := grafanatest.ExporterSourceNames(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name := range live {
 		if _, ok := source[name]; strings.HasPrefix(name, "officescan_") && !ok {
 			t.Errorf("the live exporter exposes %s, which the source scan did not find: the scan is out of step with the code", name)
 		}
 	}
-	recorded := recordedNames(t)
+	recorded, err := grafanatest.RecordedNames(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var notLive []string
-	for _, q := range dashboardQueries(t) {
-		expr, _ := substitute(q.expr)
-		parsed, err := promParser.ParseExpr(expr)
+	for _, q := range queries {
+		expr, _ := grafanatest.Substitute(q.Expr)
+		parsed, err := grafanatest.ParseExpr(expr)
 		if err != nil {
-			t.Fatalf("%s: %v", q.where, err)
+			t.Fatalf("%s: %v", q.Where, err)
 		}
-		for _, name := range metricNames(parsed) {
-			if live[name] || recorded[name] || prometheusNames[name] {
+		for _, name := range grafanatest.MetricNames(parsed) {
+			if live[name] || recorded[name] || grafanatest.PrometheusNames[name] {
 				continue
 			}
 			if where, ok := source[name]; ok {
 				notLive = append(notLive, name+" (defined at "+where+")")
 				continue
 			}
-			t.Errorf("%s reads %s: not exposed by the live exporter, not defined in its source, not recorded by the rules", q.where, name)
+			t.Errorf("%s reads %s: not exposed by the live exporter, not defined in its source, not recorded by the rules", q.Where, name)
 		}
 	}
 	slices.Sort(notLive)
@@ -427,9 +447,20 @@ func checkLiveMetricNames(t *testing.T, metricsURL string) {
 		len(live), slices.Compact(notLive))
 }
 
-func startPrometheus(t *testing.T, bin, target string, agents []string, rules string) string {
+// dashboardQueries lists every query of the committed dashboard.
+func dashboardQueries(t *testing.T, root string) []grafanatest.Query {
 	t.Helper()
-	dir := t.TempDir()
+	qs, err := grafanatest.ReadQueries(filepath.Join(root, "grafana", grafana.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qs
+}
+
+// startPrometheus runs the Prometheus at bin scraping the exporter at
+// target and the agents every second and evaluating rules every second.
+func startPrometheus(t *testing.T, name, bin, target string, agents []string, rules string) *e2eutil.Prometheus {
+	t.Helper()
 	abs, err := filepath.Abs(rules)
 	if err != nil {
 		t.Fatal(err)
@@ -438,7 +469,7 @@ func startPrometheus(t *testing.T, bin, target string, agents []string, rules st
 	for i, a := range agents {
 		quoted[i] = strconv.Quote(a)
 	}
-	config := fmt.Sprintf(`global:
+	p := e2eutil.NewPrometheus(t, name, bin, fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 900ms
   evaluation_interval: 1s
@@ -450,142 +481,44 @@ scrape_configs:
   - job_name: officescan_agents
     static_configs:
       - targets: [%s]
-`, abs, target, strings.Join(quoted, ", "))
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := e2eutil.FreeAddr(t)
-	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	e2eutil.Start(t, cmd)
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("%s log:\n%s", bin, b)
-		}
-	})
-	base := "http://" + addr
-	e2eutil.WaitHTTP(t, base+"/-/ready", 30*time.Second)
-	return base
+`, abs, target, strings.Join(quoted, ", ")))
+	p.Start(t)
+	return p
 }
 
-var httpClient = &http.Client{Timeout: 10 * time.Second}
-
-// promAPI GETs a Prometheus API path and decodes its data field into out.
-func promAPI(base, path string, params url.Values, out any) error {
-	u := base + path
-	if len(params) > 0 {
-		u += "?" + params.Encode()
-	}
-	resp, err := httpClient.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status    string          `json:"status"`
-		Data      json.RawMessage `json:"data"`
-		ErrorType string          `json:"errorType"`
-		Error     string          `json:"error"`
-		Warnings  []string        `json:"warnings"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return fmt.Errorf("GET %s: %s: decoding: %w", path, resp.Status, err)
-	}
-	if body.Status != "success" {
-		return fmt.Errorf("GET %s: %s: %s: %s", path, resp.Status, body.ErrorType, body.Error)
-	}
-	if len(body.Warnings) > 0 {
-		return fmt.Errorf("GET %s: warnings %v", path, body.Warnings)
-	}
-	return json.Unmarshal(body.Data, out)
-}
-
-// series is one series of a query result; Values holds [time, "value"]
-// pairs (a range query) and Value one pair (an instant query).
-type series struct {
-	Metric map[string]string `json:"metric"`
-	Values [][2]any          `json:"values"`
-	Value  [2]any            `json:"value"`
-}
-
-func queryRange(base, expr string, start, end time.Time, step time.Duration) ([]series, error) {
-	var data struct {
-		ResultType string   `json:"resultType"`
-		Result     []series `json:"result"`
-	}
-	err := promAPI(base, "/api/v1/query_range", url.Values{
-		"query": {expr},
-		"start": {unixSeconds(start)},
-		"end":   {unixSeconds(end)},
-		"step":  {strconv.FormatFloat(step.Seconds(), 'f', -1, 64)},
-	}, &data)
-	return data.Result, err
-}
-
-// unixSeconds keeps the milliseconds: a time cut to the second could end a
-// range before the newest evaluation the test has just waited for.
-func unixSeconds(t time.Time) string {
-	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
-}
-
-func instantValues(base, expr string) ([]series, error) {
-	var data struct {
-		Result []series `json:"result"`
-	}
-	err := promAPI(base, "/api/v1/query", url.Values{"query": {expr}}, &data)
-	return data.Result, err
-}
-
-// expectInstant checks the value of the one series of an instant query's
+// expectInstant checks the value of the one sample of an instant query's
 // result whose labels include match.
-func expectInstant(t *testing.T, where string, res []series, match map[string]string, want float64) {
+func expectInstant(t *testing.T, where string, res []e2eutil.Sample, match map[string]string, want float64) {
 	t.Helper()
-	var found []series
+	var found []e2eutil.Sample
 	for _, s := range res {
 		if subset(match, s.Metric) {
 			found = append(found, s)
 		}
 	}
 	if len(found) != 1 {
-		t.Errorf("%s: want one series with labels %v, got %d in %v", where, match, len(found), res)
+		t.Errorf("%s: want one series with labels %v, got %d in\n%s", where, match, len(found), e2eutil.Show(res))
 		return
 	}
-	got, err := strconv.ParseFloat(fmt.Sprint(found[0].Value[1]), 64)
-	if err != nil || got != want {
-		t.Errorf("%s: series %v: value %v, want %v", where, found[0].Metric, found[0].Value[1], want)
+	if found[0].V != want {
+		t.Errorf("%s: series %v: value %v, want %v", where, found[0].Metric, found[0].V, want)
 	}
 }
 
-// expectLast checks the newest value of the one series whose labels include
-// match.
-func expectLast(t *testing.T, res []series, match map[string]string, want float64) {
+// expectLast checks the newest value of the one series of a range query's
+// result whose labels include match.
+func expectLast(t *testing.T, res []e2eutil.Series, match map[string]string, want float64) {
 	t.Helper()
-	var found []series
+	var newest []e2eutil.Sample
 	for _, s := range res {
-		if subset(match, s.Metric) {
-			found = append(found, s)
+		if len(s.Samples) > 0 {
+			newest = append(newest, s.Samples[len(s.Samples)-1])
+		} else if subset(match, s.Metric) {
+			t.Errorf("series %v has no points", s.Metric)
+			return
 		}
 	}
-	if len(found) != 1 {
-		t.Errorf("want one series with labels %v, got %d in %v", match, len(found), res)
-		return
-	}
-	vals := found[0].Values
-	if len(vals) == 0 {
-		t.Errorf("series %v has no points", found[0].Metric)
-		return
-	}
-	got, err := strconv.ParseFloat(fmt.Sprint(vals[len(vals)-1][1]), 64)
-	if err != nil || got != want {
-		t.Errorf("series %v: last value %v, want %v", found[0].Metric, vals[len(vals)-1][1], want)
-	}
+	expectInstant(t, "newest value", newest, match, want)
 }
 
 func subset(sub, of map[string]string) bool {
