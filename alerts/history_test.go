@@ -9,14 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/officescan-exporter/officescan_exporter/alerts"
+	"github.com/officescan-exporter/officescan_exporter/internal/promtooltest"
 	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 )
 
@@ -26,16 +24,15 @@ const (
 	verdictSeries = "officescan:upgrade_window_safe"
 )
 
-// weekday and hour of promtool's time t: its clock starts at 0, Thursday
-// 1970-01-01 00:00 UTC.
-func clockOf(t time.Duration) (time.Weekday, int) {
-	at := time.Unix(0, 0).UTC().Add(t)
-	return at.Weekday(), at.Hour()
-}
+// A week of synthetic verdicts (internal/promtooltest, shared with the
+// dashboard's heatmap test).
+type weeklyPattern = promtooltest.Pattern
 
-// weeklyPattern is a synthetic verdict, minute by minute: 1, 0, or no
-// sample at all (-1).
-type weeklyPattern func(t time.Duration) int
+// clockOf returns the weekday and hour of promtool's time t.
+func clockOf(t time.Duration) (time.Weekday, int) {
+	day, hour, _ := promtooltest.Clock(t)
+	return day, hour
+}
 
 // sundayNight is safe only on Sundays from 02:00 to 05:00 UTC.
 func sundayNight(t time.Duration) int {
@@ -56,87 +53,22 @@ func mixedWeek(t time.Duration) int {
 	case day == time.Monday && hour == 9 && minute >= 30:
 		return 1
 	case day == time.Tuesday && hour == 12 && minute < 30:
-		return -1
+		return promtooltest.NoSample
 	case day == time.Tuesday && hour == 12:
 		return 1
 	}
 	return 0
 }
 
-// promtoolRuns writes a pattern's minutes from 0 to end in promtool's
-// notation, run-length encoded ("1x179" is 180 ones, "_x30" 30 blanks).
-func promtoolRuns(p weeklyPattern, end time.Duration) string {
-	var parts []string
-	flush := func(v, n int) {
-		switch {
-		case n == 0:
-		case v < 0:
-			parts = append(parts, fmt.Sprintf("_x%d", n))
-		case n == 1:
-			parts = append(parts, strconv.Itoa(v))
-		default:
-			parts = append(parts, fmt.Sprintf("%dx%d", v, n-1))
-		}
-	}
-	cur, n := p(0), 0
-	for t := time.Duration(0); t <= end; t += time.Minute {
-		if v := p(t); v != cur {
-			flush(cur, n)
-			cur, n = v, 0
-		}
-		n++
-	}
-	flush(cur, n)
-	return strings.Join(parts, " ")
-}
-
-// hourShare is what the hourly rule must record for the clock hour
-// starting at h: the mean of the verdicts present in [h, h+1h).
-func hourShare(p weeklyPattern, h time.Duration) (float64, bool) {
-	sum, n := 0, 0
-	for t := h; t < h+time.Hour; t += time.Minute {
-		if v := p(t); v >= 0 {
-			sum += v
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, false
-	}
-	return float64(sum) / float64(n), true
-}
-
 // groupOnly writes the committed rules file's group called name alone, so
 // that promtool evaluates a week of minutes of it and nothing else.
 func groupOnly(t *testing.T, name string) (path string, interval string) {
 	t.Helper()
-	data, err := os.ReadFile("officescan.rules.yml")
+	path, interval, err := promtooltest.GroupOnly("officescan.rules.yml", name, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Groups []map[string]any `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range doc.Groups {
-		if g["name"] != name {
-			continue
-		}
-		out, err := yaml.Marshal(map[string]any{"groups": []any{g}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		path = filepath.Join(t.TempDir(), "history.rules.yml")
-		if err := os.WriteFile(path, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		interval, _ = g["interval"].(string)
-		return path, interval
-	}
-	t.Fatalf("the committed rules have no group %q", name)
-	return "", ""
+	return path, interval
 }
 
 // TestHourlyShareIsPerClockHour runs the committed officescan.history
@@ -153,7 +85,7 @@ func TestHourlyShareIsPerClockHour(t *testing.T) {
 	if interval != "1h" {
 		t.Errorf("%s runs every %q, want 1h: one sample per target and clock hour", historyGroup, interval)
 	}
-	const week = 7 * 24 * time.Hour
+	const week = promtooltest.Week
 	end := week + 2*time.Hour
 	servers := []struct {
 		instance string
@@ -163,14 +95,14 @@ func TestHourlyShareIsPerClockHour(t *testing.T) {
 	for _, s := range servers {
 		g.InputSeries = append(g.InputSeries, inputSeries{
 			Series: fmt.Sprintf("%s{%s}", verdictSeries, targetLabels(s.instance)),
-			Values: promtoolRuns(s.pattern, end),
+			Values: promtooltest.Values(s.pattern, end),
 		})
 	}
 	ones := map[string]bool{}
 	for h := time.Duration(0); h < week; h += time.Hour {
 		var exp []expSample
 		for _, s := range servers {
-			share, ok := hourShare(s.pattern, h)
+			share, ok := promtooltest.HourShare(s.pattern, h)
 			if !ok {
 				continue
 			}
@@ -205,7 +137,7 @@ func TestHourlyShareTestCanFail(t *testing.T) {
 	}
 	g := ruleTestG{Name: "naive", Interval: "1m", InputSeries: []inputSeries{{
 		Series: fmt.Sprintf("%s{%s}", verdictSeries, targetLabels("srv1:9745")),
-		Values: promtoolRuns(sundayNight, 80*time.Hour),
+		Values: promtooltest.Values(sundayNight, 80*time.Hour),
 	}}}
 	// Sunday 02:00 is 74h. At 02:30 the last whole clock hour, 01, was
 	// never safe; the naive rule averages 01:30 to 02:30, half safe.
@@ -226,12 +158,8 @@ func TestHourlyShareTestCanFail(t *testing.T) {
 
 func writeRuleTest(t *testing.T, rules string, g ruleTestG) string {
 	t.Helper()
-	data, err := yaml.Marshal(ruleTestFile{RuleFiles: []string{rules}, EvaluationInterval: "1m", Tests: []ruleTestG{g}})
+	path, err := promtooltest.Write(ruleTestFile{RuleFiles: []string{rules}, EvaluationInterval: "1m", Tests: []ruleTestG{g}}, t.TempDir(), "history.test.yml")
 	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "history.test.yml")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -7,7 +7,6 @@ package grafana
 import (
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -16,32 +15,18 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
+	"github.com/officescan-exporter/officescan_exporter/grafana/grafanatest"
 	"github.com/officescan-exporter/officescan_exporter/internal/promtooltest"
 	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 )
 
-// promtool's unit-test format (internal/promtooltest).
-type (
-	promtoolFile   = promtooltest.File
-	promtoolGroup  = promtooltest.Group
-	promtoolSeries = promtooltest.Series
-	promtoolExpr   = promtooltest.Expr
-	promtoolSample = promtooltest.Sample
-)
+// A week of synthetic verdicts per minute, 1 or 0, on promtool's clock
+// (internal/promtooltest, shared with the rules' history test).
+type pattern = promtooltest.Pattern
 
-const week = 7 * 24 * time.Hour
+const week = promtooltest.Week
 
-// at returns the weekday, hour and week (0 first) of promtool's time t:
-// its clock starts at 0, Thursday 1970-01-01 00:00 UTC.
-func at(t time.Duration) (time.Weekday, int, int) {
-	u := time.Unix(0, 0).UTC().Add(t)
-	return u.Weekday(), u.Hour(), int(t / week)
-}
-
-// A synthetic verdict per minute: 1 or 0.
-type pattern func(t time.Duration) int
+var at = promtooltest.Clock
 
 // srv1 is safe only on Sundays from 02:00 to 05:00 UTC.
 func srv1(t time.Duration) int {
@@ -66,37 +51,6 @@ func srv2(t time.Duration) int {
 	return 0
 }
 
-// runs writes p's minutes from 0 to end in promtool's notation.
-func runs(p pattern, end time.Duration) string {
-	var parts []string
-	cur, n := p(0), 0
-	flush := func() {
-		if n == 1 {
-			parts = append(parts, strconv.Itoa(cur))
-		} else {
-			parts = append(parts, fmt.Sprintf("%dx%d", cur, n-1))
-		}
-	}
-	for t := time.Duration(0); t <= end; t += time.Minute {
-		if v := p(t); v != cur {
-			flush()
-			cur, n = v, 0
-		}
-		n++
-	}
-	flush()
-	return strings.Join(parts, " ")
-}
-
-// hourMean is the share of the clock hour starting at h that p is safe.
-func hourMean(p pattern, h time.Duration) float64 {
-	sum := 0
-	for t := h; t < h+time.Hour; t += time.Minute {
-		sum += p(t)
-	}
-	return float64(sum) / 60
-}
-
 // heatmapCells is what a heatmap shows when evaluated at end (a whole
 // hour): per local day and hour, the mean over the last historyWeeks weeks
 // of the hourly shares averaged over the servers, as a person would count
@@ -106,7 +60,8 @@ func heatmapCells(servers []pattern, end time.Duration, offset time.Duration) ma
 	for h := end - historyWeeks*week - 2*time.Hour + time.Hour; h <= end-2*time.Hour; h += time.Hour {
 		fleet := 0.0
 		for _, p := range servers {
-			fleet += hourMean(p, h)
+			share, _ := promtooltest.HourShare(p, h) // every minute has a verdict
+			fleet += share
 		}
 		d, hr, _ := at(h + offset)
 		k := [2]int{int(d), hr}
@@ -119,15 +74,15 @@ func heatmapCells(servers []pattern, end time.Duration, offset time.Duration) ma
 	return sums
 }
 
-func expSamples(cells map[[2]int]float64) []promtoolSample {
+func expSamples(cells map[[2]int]float64) []promtooltest.Sample {
 	keys := make([][2]int, 0, len(cells))
 	for k := range cells {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i][0]*24+keys[i][1] < keys[j][0]*24+keys[j][1] })
-	var out []promtoolSample
+	var out []promtooltest.Sample
 	for _, k := range keys {
-		out = append(out, promtoolSample{Labels: fmt.Sprintf("{%s=%q, %s=\"%02d\"}", dayLabel, strconv.Itoa(k[0]), hourLabel, k[1]), Value: cells[k]})
+		out = append(out, promtooltest.Sample{Labels: fmt.Sprintf("{%s=%q, %s=\"%02d\"}", dayLabel, strconv.Itoa(k[0]), hourLabel, k[1]), Value: cells[k]})
 	}
 	return out
 }
@@ -148,31 +103,11 @@ func ones(cells map[[2]int]float64) []string {
 // alone: promtool then evaluates four weeks of it and nothing else.
 func historyRulesOnly(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot, "alerts", "officescan.rules.yml"))
+	path, _, err := promtooltest.GroupOnly(filepath.Join(repoRoot, "alerts", "officescan.rules.yml"), "officescan.history", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Groups []map[string]any `yaml:"groups"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range doc.Groups {
-		if g["name"] == "officescan.history" {
-			out, err := yaml.Marshal(map[string]any{"groups": []any{g}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), "history.rules.yml")
-			if err := os.WriteFile(path, out, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return path
-		}
-	}
-	t.Fatal("alerts/officescan.rules.yml has no officescan.history group")
-	return ""
+	return path
 }
 
 // TestWindowHeatmapsWithPromtool evaluates both heatmaps' queries, as the
@@ -210,11 +145,11 @@ func TestWindowHeatmapsWithPromtool(t *testing.T) {
 	}
 	end := historyWeeks*week + 3*time.Hour
 	servers := []pattern{srv1, srv2}
-	g := promtoolGroup{Name: "four_weeks", Interval: "1m"}
+	g := promtooltest.Group{Name: "four_weeks", Interval: "1m"}
 	for i, p := range servers {
-		g.InputSeries = append(g.InputSeries, promtoolSeries{
+		g.InputSeries = append(g.InputSeries, promtooltest.Series{
 			Series: fmt.Sprintf(`%s{instance="srv%d:9745", job="officescan"}`, recSafe, i+1),
-			Values: runs(p, end),
+			Values: promtooltest.Values(p, end),
 		})
 	}
 	type check struct {
@@ -232,9 +167,9 @@ func TestWindowHeatmapsWithPromtool(t *testing.T) {
 		{"both picked", serverExpr, map[string]string{instanceVar: "srv.*", utcOffsetVar: "0"}, servers, 0, nil},
 	}
 	for _, c := range checks {
-		values := maps.Clone(templateValues)
+		values := maps.Clone(grafanatest.TemplateValues)
 		maps.Copy(values, c.values)
-		expr, err := substituteWith(c.expr, values)
+		expr, err := grafanatest.SubstituteWith(c.expr, values)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +180,7 @@ func TestWindowHeatmapsWithPromtool(t *testing.T) {
 		if got := ones(cells); c.ones != nil && !slicesEqual(got, c.ones) {
 			t.Fatalf("%s: the expectation itself has %v at 1, want %v", c.name, got, c.ones)
 		}
-		g.PromQL = append(g.PromQL, promtoolExpr{Expr: expr, EvalTime: promDuration(end), ExpSamples: expSamples(cells)})
+		g.PromQL = append(g.PromQL, promtooltest.Expr{Expr: expr, EvalTime: promDuration(end), ExpSamples: expSamples(cells)})
 	}
 	fleet := heatmapCells(servers, end, 0)
 	for cell, want := range map[[2]int]float64{{0, 2}: 0.75, {0, 3}: 0.5, {0, 4}: 0.5, {3, 22}: 0.375, {1, 2}: 0} {
@@ -287,14 +222,10 @@ func TestWindowHeatmapsWithPromtool(t *testing.T) {
 	}
 }
 
-func writePromtoolTest(t *testing.T, rules, every string, g promtoolGroup) string {
+func writePromtoolTest(t *testing.T, rules, every string, g promtooltest.Group) string {
 	t.Helper()
-	data, err := yaml.Marshal(promtoolFile{RuleFiles: []string{rules}, EvaluationInterval: every, Tests: []promtoolGroup{g}})
+	path, err := promtooltest.Write(promtooltest.File{RuleFiles: []string{rules}, EvaluationInterval: every, Tests: []promtooltest.Group{g}}, t.TempDir(), "heatmap.test.yml")
 	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "heatmap.test.yml")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
