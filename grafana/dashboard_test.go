@@ -572,9 +572,9 @@ func TestNewHazardGetsItsRow(t *testing.T) {
 	}
 	for _, p := range d.Panels {
 		for _, q := range p.Targets {
-			s, err := substitute(q.Expr)
+			s, err := grafanatest.Substitute(q.Expr)
 			if err == nil {
-				_, err = parseExpr(s)
+				_, err = grafanatest.ParseExpr(s)
 			}
 			if err != nil {
 				t.Errorf("panel %q: %v", p.Title, err)
@@ -755,11 +755,11 @@ func TestSelectorsReachEveryQuery(t *testing.T) {
 	}
 	for _, q := range queries {
 		e := q.Expr
-		s, err := substitute(e)
+		s, err := grafanatest.Substitute(e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		parsed, err := parseExpr(s)
+		parsed, err := grafanatest.ParseExpr(s)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, s)
 		}

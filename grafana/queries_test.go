@@ -13,14 +13,7 @@ import (
 const repoRoot = ".."
 
 // The dashboard's queries are read with grafanatest, which the live test in
-// e2e/dashboard shares; these wrappers fail the test on its errors.
-var (
-	substitute     = grafanatest.Substitute
-	substituteWith = grafanatest.SubstituteWith
-	templateValues = grafanatest.TemplateValues
-	metricNames    = grafanatest.MetricNames
-	parseExpr      = grafanatest.ParseExpr
-)
+// e2e/dashboard shares; the wrappers below fail the test on its errors.
 
 // dashboardQueries lists every PromQL expression in the committed file.
 func dashboardQueries(t *testing.T) []grafanatest.Query {
@@ -69,7 +62,7 @@ func exporterSourceNames(t *testing.T) (names map[string]string, unresolved []st
 // as an unknown variable in every query or a failing live test.
 func TestGrafanatestSpellsTheDashboardsNames(t *testing.T) {
 	for _, name := range []string{instanceVar, datasourceVar, utcOffsetVar} {
-		if _, ok := templateValues[name]; !ok {
+		if _, ok := grafanatest.TemplateValues[name]; !ok {
 			t.Errorf("grafanatest.TemplateValues has no value for the dashboard's variable %q", name)
 		}
 	}
@@ -80,12 +73,12 @@ func TestGrafanatestSpellsTheDashboardsNames(t *testing.T) {
 
 func TestEveryQueryParses(t *testing.T) {
 	for _, q := range dashboardQueries(t) {
-		s, err := substitute(q.Expr)
+		s, err := grafanatest.Substitute(q.Expr)
 		if err != nil {
 			t.Errorf("%s: %v", q.Where, err)
 			continue
 		}
-		if _, err := parseExpr(s); err != nil {
+		if _, err := grafanatest.ParseExpr(s); err != nil {
 			t.Errorf("%s does not parse as PromQL: %v\n%s", q.Where, err, s)
 		}
 	}
@@ -94,10 +87,10 @@ func TestEveryQueryParses(t *testing.T) {
 // TestSubstituteRejectsUnknownVariables keeps the check above honest: a
 // variable the test does not know must fail, not pass through.
 func TestSubstituteRejectsUnknownVariables(t *testing.T) {
-	if _, err := substitute(`up{instance=~"$server"}`); err == nil {
+	if _, err := grafanatest.Substitute(`up{instance=~"$server"}`); err == nil {
 		t.Error("an unknown $server was accepted")
 	}
-	got, err := substitute(`rate(x{instance=~"${instance}"}[$__rate_interval])`)
+	got, err := grafanatest.Substitute(`rate(x{instance=~"${instance}"}[$__rate_interval])`)
 	if err != nil || got != `rate(x{instance=~".*"}[1m])` {
 		t.Errorf("substitute = %q, %v", got, err)
 	}
@@ -111,15 +104,15 @@ func TestQueriesNameOnlyDefinedMetrics(t *testing.T) {
 	}
 	used := map[string]bool{}
 	for _, q := range dashboardQueries(t) {
-		s, err := substitute(q.Expr)
+		s, err := grafanatest.Substitute(q.Expr)
 		if err != nil {
 			t.Fatalf("%s: %v", q.Where, err)
 		}
-		expr, err := parseExpr(s)
+		expr, err := grafanatest.ParseExpr(s)
 		if err != nil {
 			t.Fatalf("%s: %v", q.Where, err)
 		}
-		for _, name := range metricNames(expr) {
+		for _, name := range grafanatest.MetricNames(expr) {
 			used[name] = true
 			if _, ok := exported[name]; !ok && !recorded[name] && !grafanatest.PrometheusNames[name] {
 				t.Errorf("%s reads %s, which neither the exporter (%d metrics found in its source) nor alerts/*.rules.yml defines", q.Where, name, len(exported))
