@@ -244,20 +244,37 @@ func checkers(t *testing.T, root string) map[string]checker {
 	}
 }
 
-func docsSnippets(t *testing.T, root string) []snippet {
+// doc is one docs/*.md: its path from the repository's top and its text.
+type doc struct {
+	rel  string
+	data []byte
+}
+
+// readDocs reads every docs/*.md, in the order of their names.
+func readDocs(t *testing.T, root string) []doc {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sort.Strings(files)
-	var all []snippet
+	var docs []doc
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("reading the docs: %v", err)
 		}
 		rel, _ := filepath.Rel(root, f)
+		docs = append(docs, doc{rel, data})
+	}
+	return docs
+}
+
+func docsSnippets(t *testing.T, root string) []snippet {
+	t.Helper()
+	var all []snippet
+	for _, d := range readDocs(t, root) {
+		data, rel := d.data, d.rel
 		s, err := extract(filepath.ToSlash(rel), data)
 		if err != nil {
 			t.Fatal(err)
@@ -380,18 +397,10 @@ func TestExtract(t *testing.T) {
 // Every PromQL example in the docs parses with Prometheus' own parser.
 func TestDocsPromQLParses(t *testing.T) {
 	root := e2eutil.Root(t)
-	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := promql.NewParser(promql.Options{})
 	n := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, _ := filepath.Rel(root, f)
+	for _, d := range readDocs(t, root) {
+		data, rel := d.data, d.rel
 		bs, err := blocks(rel, data)
 		if err != nil {
 			t.Fatal(err)
@@ -442,17 +451,9 @@ func anchors(data []byte) map[string]bool {
 // files that exist, and to headings that exist.
 func TestDocsLinksResolve(t *testing.T) {
 	root := e2eutil.Root(t)
-	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, _ := filepath.Rel(root, f)
+	for _, d := range readDocs(t, root) {
+		data, rel, f := d.data, d.rel, filepath.Join(root, d.rel)
 		for i, line := range strings.Split(string(data), "\n") {
 			for _, m := range linkRE.FindAllStringSubmatch(line, -1) {
 				target := m[1]
