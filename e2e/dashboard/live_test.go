@@ -330,15 +330,7 @@ func liveRules(t *testing.T) string {
 	// evaluated; its expression is the shipped one.
 	cfg.HistoryInterval = time.Second
 	cfg.Args = " (grafana live test: 2 s scrape interval, 20 s idle window, history every 1 s)"
-	b, err := alerts.Render(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "officescan.rules.yml")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return e2eutil.RulesFile(t, cfg)
 }
 
 // startAgent serves one agent's series, as the exporter's reboot collector
@@ -461,10 +453,6 @@ func dashboardQueries(t *testing.T, root string) []grafanatest.Query {
 // target and the agents every second and evaluating rules every second.
 func startPrometheus(t *testing.T, name, bin, target string, agents []string, rules string) *e2eutil.Prometheus {
 	t.Helper()
-	abs, err := filepath.Abs(rules)
-	if err != nil {
-		t.Fatal(err)
-	}
 	quoted := make([]string, len(agents))
 	for i, a := range agents {
 		quoted[i] = strconv.Quote(a)
@@ -481,7 +469,7 @@ scrape_configs:
   - job_name: officescan_agents
     static_configs:
       - targets: [%s]
-`, abs, target, strings.Join(quoted, ", ")))
+`, rules, target, strings.Join(quoted, ", ")))
 	p.Start(t)
 	return p
 }

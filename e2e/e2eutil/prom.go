@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/officescan-exporter/officescan_exporter/alerts"
 	"github.com/officescan-exporter/officescan_exporter/internal/promfmt"
 )
 
@@ -43,6 +44,21 @@ func NewPrometheus(t testing.TB, name, bin, config string) *Prometheus {
 	p.log = toolLog(t, name)
 	t.Cleanup(p.kill)
 	return p
+}
+
+// RulesFile writes the rules alerts.Render makes of c, as a test's
+// Prometheus loads them, and returns the file's absolute path.
+func RulesFile(t testing.TB, c alerts.Config) string {
+	t.Helper()
+	b, err := alerts.Render(c)
+	if err != nil {
+		t.Fatalf("rendering the rules: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "officescan.rules.yml")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // toolLog is a file for a tool's output, shown when the test fails and

@@ -25,7 +25,6 @@ package livewindow
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -106,14 +105,7 @@ func newRig(t *testing.T, scrape, window time.Duration) *rig {
 
 	rc := alerts.DefaultConfig()
 	rc.ScrapeInterval, rc.IdleWindow = scrape, window
-	rules, err := alerts.Render(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rulesPath := filepath.Join(t.TempDir(), "rules.yml")
-	if err := os.WriteFile(rulesPath, rules, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	rulesPath := e2eutil.RulesFile(t, rc)
 	r := &rig{exporter: exp.URL, target: strings.TrimPrefix(exp.URL, "http://"), db: db, proms: map[string]*e2eutil.Prometheus{},
 		lines: e2eutil.Lines(lines), window: window}
 	cfg := fmt.Sprintf(`global:
