@@ -11,13 +11,14 @@ package e2eutil
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -123,12 +124,7 @@ func StackLines(t testing.TB) map[string]StackTools {
 
 // Lines returns the keys of StackLines' result in order ("2", "3").
 func Lines(m map[string]StackTools) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // Start runs cmd and kills it when the test ends.
