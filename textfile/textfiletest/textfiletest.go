@@ -6,12 +6,12 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/officescan-exporter/officescan_exporter/e2e/e2eutil"
+	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 )
 
 // Lint runs `promtool check metrics` over the file at path, the lint
 // Prometheus' own tooling applies, and fails t on any complaint. promtool is
-// found as e2eutil.Tool finds tools; a missing one fails the test.
+// found as tooltest.Find finds tools; a missing one fails the test.
 func Lint(t testing.TB, path string) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -19,7 +19,7 @@ func Lint(t testing.TB, path string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(e2eutil.Tool(t, "promtool"), "check", "metrics")
+	cmd := exec.Command(tooltest.Find(t, "promtool"), "check", "metrics")
 	cmd.Stdin = f
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics %s: %v\n%s", path, err, out)
