@@ -31,9 +31,18 @@ type Query struct {
 	Where string // panel title and refId, annotation or variable name
 	Panel string // panel title; empty for annotations and variables
 	Expr  string // as committed, template variables still in it
+
+	RefID   string // a panel target's refId
+	Instant bool   // a panel target Grafana runs as an instant query
+	// Annotation is the annotation's name, Step its step as written (may be
+	// empty): both empty for panels and variables.
+	Annotation, Step string
+	// Variable is a label_values() variable's name and Label the label
+	// whose values it lists; Expr is then its series selector.
+	Variable, Label string
 }
 
-var labelValuesRe = regexp.MustCompile(`^label_values\((.+),\s*[a-zA-Z_][a-zA-Z0-9_]*\)$`)
+var labelValuesRe = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
 
 // minQueries is fewer queries than the dashboard has ever had: a walk that
 // finds fewer is broken, and would let every check over the queries pass.
@@ -47,14 +56,16 @@ func Queries(raw []byte) ([]Query, error) {
 		Panels []struct {
 			Title   string `json:"title"`
 			Targets []struct {
-				RefID string `json:"refId"`
-				Expr  string `json:"expr"`
+				RefID   string `json:"refId"`
+				Expr    string `json:"expr"`
+				Instant bool   `json:"instant"`
 			} `json:"targets"`
 		} `json:"panels"`
 		Annotations struct {
 			List []struct {
 				Name string `json:"name"`
 				Expr string `json:"expr"`
+				Step string `json:"step"`
 			} `json:"list"`
 		} `json:"annotations"`
 		Templating struct {
@@ -71,11 +82,12 @@ func Queries(raw []byte) ([]Query, error) {
 	var qs []Query
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {
-			qs = append(qs, Query{Where: fmt.Sprintf("panel %q query %s", p.Title, tg.RefID), Panel: p.Title, Expr: tg.Expr})
+			qs = append(qs, Query{Where: fmt.Sprintf("panel %q query %s", p.Title, tg.RefID), Panel: p.Title, Expr: tg.Expr,
+				RefID: tg.RefID, Instant: tg.Instant})
 		}
 	}
 	for _, a := range d.Annotations.List {
-		qs = append(qs, Query{Where: fmt.Sprintf("annotation %q", a.Name), Expr: a.Expr})
+		qs = append(qs, Query{Where: fmt.Sprintf("annotation %q", a.Name), Expr: a.Expr, Annotation: a.Name, Step: a.Step})
 	}
 	for _, v := range d.Templating.List {
 		if v.Type != "query" {
@@ -85,7 +97,7 @@ func Queries(raw []byte) ([]Query, error) {
 		if m == nil {
 			return nil, fmt.Errorf("variable %q: query %q is not label_values(selector, label)", v.Name, v.Query)
 		}
-		qs = append(qs, Query{Where: fmt.Sprintf("variable %q", v.Name), Expr: m[1]})
+		qs = append(qs, Query{Where: fmt.Sprintf("variable %q", v.Name), Expr: m[1], Variable: v.Name, Label: m[2]})
 	}
 	if len(qs) < minQueries {
 		return nil, fmt.Errorf("found only %d queries in the dashboard; the walk is broken", len(qs))

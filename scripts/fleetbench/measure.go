@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	promql "github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/officescan-exporter/officescan_exporter/grafana/grafanatest"
 )
 
 // Report is what one run measured.
@@ -426,56 +427,26 @@ type dashboardQuery struct {
 	extra bool
 }
 
-var labelValuesRe = regexp.MustCompile(`^label_values\((.+),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
-
+// dashboardQueries are the dashboard's queries as grafanatest reads them for
+// the dashboard's own tests, each with the step it runs at here.
 func (r *Report) dashboardQueries() ([]dashboardQuery, error) {
-	raw, err := os.ReadFile(r.Dashboard)
+	qs, err := grafanatest.ReadQueries(r.Dashboard)
 	if err != nil {
 		return nil, err
 	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				RefID   string `json:"refId"`
-				Expr    string `json:"expr"`
-				Instant bool   `json:"instant"`
-			} `json:"targets"`
-		} `json:"panels"`
-		Annotations struct {
-			List []struct {
-				Name string `json:"name"`
-				Expr string `json:"expr"`
-				Step string `json:"step"`
-			} `json:"list"`
-		} `json:"annotations"`
-		Templating struct {
-			List []struct {
-				Name  string `json:"name"`
-				Type  string `json:"type"`
-				Query string `json:"query"`
-			} `json:"list"`
-		} `json:"templating"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return nil, err
-	}
 	var out []dashboardQuery
-	for _, p := range d.Panels {
-		for _, t := range p.Targets {
-			out = append(out, dashboardQuery{where: fmt.Sprintf("%s (%s)", p.Title, t.RefID), expr: t.Expr, instant: t.Instant, step: r.Step})
-		}
-	}
-	for _, a := range d.Annotations.List {
-		step, err := time.ParseDuration(a.Step)
-		if err != nil {
-			step = r.Step
-		}
-		out = append(out, dashboardQuery{where: "annotation " + a.Name, expr: a.Expr, step: step})
-	}
-	for _, v := range d.Templating.List {
-		if m := labelValuesRe.FindStringSubmatch(v.Query); v.Type == "query" && m != nil {
-			out = append(out, dashboardQuery{where: "variable " + v.Name, expr: m[1], label: m[2]})
+	for _, q := range qs {
+		switch {
+		case q.Variable != "":
+			out = append(out, dashboardQuery{where: "variable " + q.Variable, expr: q.Expr, label: q.Label})
+		case q.Annotation != "":
+			step, err := time.ParseDuration(q.Step)
+			if err != nil {
+				step = r.Step
+			}
+			out = append(out, dashboardQuery{where: "annotation " + q.Annotation, expr: q.Expr, step: step})
+		default:
+			out = append(out, dashboardQuery{where: fmt.Sprintf("%s (%s)", q.Panel, q.RefID), expr: q.Expr, instant: q.Instant, step: r.Step})
 		}
 	}
 	return out, nil
