@@ -80,12 +80,14 @@ ensure_go() {
   export PATH=$dir/bin:$PATH
 }
 
-# Prometheus 3 (server and promtool) is built without its cloud and
+# Prometheus 3 (server and promtool) is built without the cloud and
 # Kubernetes service discoveries (build tag remove_all_sd, Prometheus 3.10 and
-# later): the tests scrape static targets and check file_sd configs, which stay
-# (file and HTTP discovery are always built in), and the build skips the
-# largest part of Prometheus' dependencies.
-PROMETHEUS_TAGS=remove_all_sd
+# later), which skips the largest part of Prometheus' dependencies. What the
+# tests and the docs' checked snippets use stays: static targets, file and
+# HTTP discovery (always built in), and Consul (docs/scaling.md's example,
+# enable_consul_sd). A snippet with another discovery fails its check with
+# "field ..._sd_configs not found": add its enable_<name>_sd tag here.
+PROMETHEUS_TAGS=remove_all_sd,enable_consul_sd
 
 # go_tool PKG VERSION BIN ABOUT [TAGS]: go install, once per version and tags;
 # ABOUT says how long a first build takes here, for the log.
