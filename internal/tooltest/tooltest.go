@@ -4,6 +4,7 @@
 package tooltest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,23 +15,34 @@ import (
 // unless TOOLS_BIN says otherwise.
 const CacheBin = "/var/cache/officescan_exporter/bin"
 
-// Find returns the path of the tool name: from TOOLS_BIN, the cache, then PATH.
-func Find(t testing.TB, name string) string {
-	t.Helper()
+// Path returns where the tool name is: in TOOLS_BIN, the cache, then on
+// PATH (the cache before PATH because Debian's prometheus package puts the
+// 2.x line's prometheus and promtool on PATH). Programs use it too (the fleet
+// benchmark's defaults), so it reports rather than fails.
+func Path(name string) (string, error) {
 	for _, dir := range []string{os.Getenv("TOOLS_BIN"), CacheBin} {
 		if dir == "" {
 			continue
 		}
 		p := filepath.Join(dir, name)
 		if _, err := os.Stat(p); err == nil {
-			return p
+			return p, nil
 		}
 	}
 	if p, err := exec.LookPath(name); err == nil {
-		return p
+		return p, nil
 	}
-	t.Fatalf("%s not found; scripts/deps.sh installs it", name)
-	return ""
+	return "", fmt.Errorf("%s not found; scripts/deps.sh installs it", name)
+}
+
+// Find is Path for a test: a missing tool fails it.
+func Find(t testing.TB, name string) string {
+	t.Helper()
+	p, err := Path(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // Promtools returns the promtool of each Prometheus line the rules must hold

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/officescan-exporter/officescan_exporter/alerts"
+	"github.com/officescan-exporter/officescan_exporter/internal/tooltest"
 )
 
 // Config is one run.
@@ -68,18 +69,10 @@ type Config struct {
 	Log  io.Writer
 }
 
-// toolDirs are where scripts/deps.sh installs Prometheus 3.
+// findTool is where scripts/deps.sh installs the tool, as the tests find
+// it; the bare name (looked up when run) if it is nowhere.
 func findTool(name string) string {
-	for _, dir := range []string{os.Getenv("TOOLS_BIN"), "/var/cache/officescan_exporter/bin"} {
-		if dir == "" {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
+	if p, err := tooltest.Path(name); err == nil {
 		return p
 	}
 	return name
