@@ -509,8 +509,12 @@ func Render(c Config) ([]byte, error) {
 	g.header(&b)
 	b.WriteString("groups:\n")
 	// One group, alerts last: rules of a group run in order, so every alert
-	// reads the verdict of the same evaluation, not the previous one (groups
-	// run independently, and promtool runs them in name order).
+	// reads the verdict of the same evaluation, not the previous one. Groups
+	// run independently in Prometheus, and promtool test rules runs them in
+	// no set order unless a test file lists group_eval_order (Prometheus
+	// 3.16's orderedGroups sorts only by that list): a verdict split over
+	// groups would read its inputs one evaluation late, and differently in
+	// tests. This is why the agents' aggregates stay in this group.
 	writeGroup(&b, "officescan.verdict", "", append(verdict, alerts...))
 	writeGroup(&b, "officescan.history", Duration(c.HistoryInterval), historyRules())
 	return []byte(b.String()), nil
