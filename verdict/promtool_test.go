@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -140,9 +141,13 @@ func comparePromtool(t *testing.T, cases []promCase, o Options, genArgs ...strin
 	tools := tooltest.Promtools(t)
 	dir := t.TempDir()
 	rules := renderRules(t, dir, genArgs...)
-	for _, line := range []string{"3", "2"} {
+	// The files are written first and both lines' promtool run at once:
+	// promtool tests its files one after the other on one core, and this
+	// comparison is the longest part of the rules' stage.
+	lines := []string{"3", "2"}
+	files := map[string][]string{}
+	for _, line := range lines {
 		o.closedLeft = line == "2"
-		var files []string
 		start := time.Now()
 		for _, c := range cases {
 			h := historyOf(c.series)
@@ -161,14 +166,32 @@ func comparePromtool(t *testing.T, cases []promCase, o Options, genArgs ...strin
 			if err := os.WriteFile(path, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			files = append(files, path)
+			files[line] = append(files[line], path)
 		}
-		t.Logf("evaluator: %d cases in %s", len(cases), time.Since(start).Round(time.Millisecond))
-		start = time.Now()
-		out, err := exec.Command(tools[line], append([]string{"test", "rules"}, files...)...).CombinedOutput()
-		t.Logf("Prometheus %s: %d cases in %s", line, len(files), time.Since(start).Round(time.Millisecond))
-		if err != nil {
-			t.Errorf("Prometheus %s disagrees with the evaluator (%v):\n%s", line, err, clip(failures(string(out)), 12000))
+		t.Logf("evaluator, Prometheus %s's ranges: %d cases in %s", line, len(cases), time.Since(start).Round(time.Millisecond))
+	}
+	type result struct {
+		out  []byte
+		err  error
+		took time.Duration
+	}
+	results := make([]result, len(lines))
+	var wg sync.WaitGroup
+	for i, line := range lines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			out, err := exec.Command(tools[line], append([]string{"test", "rules"}, files[line]...)...).CombinedOutput()
+			results[i] = result{out, err, time.Since(start)}
+		}()
+	}
+	wg.Wait()
+	for i, line := range lines {
+		r := results[i]
+		t.Logf("Prometheus %s: %d cases in %s", line, len(files[line]), r.took.Round(time.Millisecond))
+		if r.err != nil {
+			t.Errorf("Prometheus %s disagrees with the evaluator (%v):\n%s", line, r.err, clip(failures(string(r.out)), 12000))
 		}
 	}
 }

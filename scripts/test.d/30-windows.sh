@@ -9,13 +9,15 @@
 set -euo pipefail
 cd "$ROOT"
 . scripts/wine-env.sh
-# The wineserver must outlive every test binary of the run: one that exits
-# between two packages (go test compiles the next one meanwhile, which takes
-# long on a loaded or cold machine) is restarted by the next wine process from
-# inside go test, inherits its output pipe, and go test then waits a minute
-# for that pipe and fails the package ("Test I/O incomplete"). Seen on a cold
-# run. Ten minutes covers the stage; the server then exits by itself.
+# Wine's own background programs (services.exe, winedevice.exe, ...) start
+# with the first Windows program of a session and keep its output open. If
+# that program is a test binary, go test waits a minute for its output and
+# fails the package ("Test I/O incomplete", seen on every run of a new
+# machine). So the session is started here, by a program whose output goes
+# nowhere, and the server is kept up for the whole stage (ten minutes; it
+# then exits by itself) so that no test binary starts a new one.
 ose_wine_server 600
+"$WINE" cmd.exe /c exit 0 </dev/null >/dev/null 2>&1 || { echo "wine: cannot start a Windows program" >&2; exit 1; }
 status=0
 GOOS=windows GOARCH=amd64 go test -exec "$WINE" -count=1 -timeout 10m ./... || status=1
 OSE_WINE_E2E=1 go test -count=1 -timeout 5m ./e2e/windows/ || status=1
